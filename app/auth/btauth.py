@@ -1,0 +1,70 @@
+"""btauth/1 signed-request headers, verified by bittensor.http_auth with our replay store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bittensor import http_auth
+
+from app.errors import AuthFailed, BadRequest
+
+# Nonces only need remembering while they could still pass the freshness check.
+NONCE_TTL_SECONDS = http_auth.DEFAULT_MAX_AGE + http_auth.DEFAULT_ALLOWED_SKEW + 1
+
+
+def has_btauth_headers(headers: Mapping[str, str]) -> bool:
+    return http_auth.HEADER_SIGNATURE in headers or http_auth.HEADER_HOTKEY in headers
+
+
+class _AcceptAll:
+    """`verify` consults its nonce store synchronously; the shared store is async, so
+    replay is claimed right after `verify` returns (it has verified the signature by then)."""
+
+    def check_and_store(self, hotkey_ss58: str, nonce_ns: int) -> bool:
+        return True
+
+
+_ACCEPT_ALL = _AcceptAll()
+
+
+@dataclass(frozen=True, slots=True)
+class BtauthProof:
+    hotkey: str
+    replay_key: str
+
+
+def verify_btauth(
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str,
+    path: str,
+    server_hotkey: str | None,
+) -> BtauthProof:
+    try:
+        caller = http_auth.verify(
+            headers,
+            body,
+            method=method,
+            path=path,
+            self_hotkey_ss58=server_hotkey or "",
+            require_receiver=server_hotkey is not None,
+            nonce_store=_ACCEPT_ALL,
+        )
+    except http_auth.MalformedAuth as exc:
+        raise BadRequest(f"Malformed btauth/1 headers: {exc}.", code="malformed_auth") from None
+    except http_auth.WrongReceiver as exc:
+        raise AuthFailed(f"Wrong receiver: {exc}.", code="wrong_receiver") from None
+    except http_auth.StaleRequest as exc:
+        raise BadRequest(
+            f"Stale request: {exc}.", code="stale_nonce", server_time=int(time.time())
+        ) from None
+    except http_auth.BadSignature:
+        raise AuthFailed(
+            "The btauth/1 signature does not verify against the hotkey.", code="bad_signature"
+        ) from None
+    return BtauthProof(
+        hotkey=caller.hotkey_ss58, replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}"
+    )

@@ -1,0 +1,32 @@
+"""The legacy body signature: message formats and sr25519 verification.
+
+Deployed miners and validators sign these exact UTF-8 strings with their hotkey and
+send the hex signature in the JSON body. Client code imports the builders from here,
+so this module must not pull in the server's web stack.
+"""
+
+from __future__ import annotations
+
+from bittensor.sp_core import CRYPTO_SR25519, verify
+
+# How far ahead of the server's clock a timestamp may be (clients' clocks drift).
+MAX_FUTURE_SKEW_SECONDS = 60
+
+
+def miner_message(coldkey: str, source: str, timestamp: int) -> str:
+    return f"s3:access:{coldkey}:{source}:{timestamp}"
+
+
+def validator_message(timestamp: int) -> str:
+    return f"s3:validator:access:{timestamp}"
+
+
+def timestamp_is_fresh(timestamp: int, now: float, max_age_seconds: float) -> bool:
+    return now - max_age_seconds <= timestamp <= now + MAX_FUTURE_SKEW_SECONDS
+
+
+def signature_is_valid(hotkey: str, message: str, signature: bytes) -> bool:
+    try:
+        return bool(verify(message.encode(), signature, hotkey, CRYPTO_SR25519))
+    except ValueError:
+        return False

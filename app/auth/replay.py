@@ -1,0 +1,44 @@
+"""One-time use of signatures and btauth/1 nonces.
+
+Keys only need to outlive the window in which their signature would still be
+accepted; older ones are refused as stale before the store is asked.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class ReplayStore(Protocol):
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        """True the first time `key` is claimed within its ttl, False afterwards."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryReplayStore:
+    """Per-process store; replicas or workers each have their own (see RATE_LIMIT_STORAGE)."""
+
+    def __init__(self, max_entries: int = 1_000_000) -> None:
+        self._expires: dict[str, float] = {}
+        self._max_entries = max_entries
+        self._next_sweep = 0.0
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        now = time.monotonic()
+        expires = self._expires.get(key)
+        if expires is not None and expires > now:
+            return False
+        if now >= self._next_sweep or len(self._expires) >= self._max_entries:
+            self._sweep(now)
+        self._expires[key] = now + ttl_seconds
+        return True
+
+    def _sweep(self, now: float) -> None:
+        self._expires = {k: t for k, t in self._expires.items() if t > now}
+        self._next_sweep = now + 10.0
+
+    async def close(self) -> None:
+        self._expires.clear()

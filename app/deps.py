@@ -1,0 +1,42 @@
+"""Injectables, so each route declares what it needs and tests can override it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.auth.callers import (
+    AuthorizedMiner,
+    AuthorizedValidator,
+    authorize_miner,
+    authorize_validator,
+)
+from app.services import Services
+from config import Settings
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def _miner(request: Request, services: ServicesDep) -> AuthorizedMiner:
+    return await authorize_miner(request, services)
+
+
+async def _validator(request: Request, services: ServicesDep) -> AuthorizedValidator:
+    return await authorize_validator(request, services)
+
+
+MinerCaller = Annotated[AuthorizedMiner, Depends(_miner)]
+ValidatorCaller = Annotated[AuthorizedValidator, Depends(_validator)]

@@ -1,0 +1,111 @@
+"""The application factory: `create_app(settings)` wires the parts and their lifetimes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from botocore.client import BaseClient
+from fastapi import FastAPI
+
+from app import __version__
+from app.auth.replay import MemoryReplayStore, ReplayStore
+from app.errors import add_exception_handlers
+from app.metagraph import FileSource, MetagraphCache, MetagraphSource
+from app.middleware import BodySizeLimit
+from app.routes import docs, health, miners
+from app.services import Services
+from app.storage.client import make_s3_client
+from app.storage.presign import Presigner
+from config import Settings
+
+logger = logging.getLogger(__name__)
+
+# A local metagraph file loads in milliseconds; waiting for it avoids a burst of 503s at start.
+FILE_STARTUP_WAIT_SECONDS = 5.0
+
+DESCRIPTION = """
+Miners and validators of a Bittensor subnet prove their hotkey with a signature and
+receive short-lived, narrowly scoped S3 access: presigned POST forms that can only write
+under the miner's own folder, and presigned list/GET URLs for validators.
+"""
+
+
+def metagraph_source_for(settings: Settings) -> MetagraphSource:
+    if settings.metagraph_file is not None:
+        return FileSource(settings.metagraph_file)
+    from app.metagraph.chain import ChainSource
+
+    return ChainSource(network=settings.bt_network, netuid=settings.netuid)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    metagraph_source: MetagraphSource | None = None,
+    s3_client: BaseClient | None = None,
+    replay_store: ReplayStore | None = None,
+) -> Services:
+    source = metagraph_source or metagraph_source_for(settings)
+    s3 = s3_client or make_s3_client(settings)
+    return Services(
+        settings=settings,
+        metagraph=MetagraphCache(
+            source,
+            refresh_seconds=settings.metagraph_refresh_seconds,
+            max_age_seconds=settings.metagraph_max_age_seconds,
+        ),
+        s3=s3,
+        presigner=Presigner(s3, settings.s3_bucket),
+        replay=replay_store or MemoryReplayStore(),
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    metagraph_source: MetagraphSource | None = None,
+    s3_client: BaseClient | None = None,
+    replay_store: ReplayStore | None = None,
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(
+            settings,
+            metagraph_source=metagraph_source,
+            s3_client=s3_client,
+            replay_store=replay_store,
+        )
+        app.state.services = services
+        services.metagraph.start()
+        if isinstance(services.metagraph.source, FileSource):
+            await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="s3-auth-server",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    add_exception_handlers(app)
+    app.add_middleware(BodySizeLimit)
+    app.include_router(miners.router)
+    app.include_router(health.router)
+    docs.mount_docs(app)
+    return app
+
+
+async def wait_for_first_snapshot(cache: MetagraphCache, timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while cache.snapshot is None and cache.last_error is None:
+        if asyncio.get_running_loop().time() >= deadline:
+            return
+        await asyncio.sleep(0.01)

@@ -1,0 +1,53 @@
+"""Operators' view: is the service able to authorize requests right now?"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app import __version__
+from app.deps import ServicesDep
+
+router = APIRouter(tags=["operators"])
+
+
+@router.get("/healthcheck")
+async def healthcheck(services: ServicesDep) -> JSONResponse:
+    """200 when requests can be authorized; 503 with a reason when the metagraph is missing or stale."""
+    settings = services.settings
+    cache = services.metagraph
+    snapshot = cache.snapshot
+    body: dict[str, Any] = {
+        "status": "ok",
+        "timestamp": int(time.time()),
+        "bucket": settings.s3_bucket,
+        "region": settings.s3_region,
+        "metagraph": None,
+        "version": __version__,
+    }
+    reason = None
+    if snapshot is None:
+        reason = "The metagraph has not been loaded yet"
+    else:
+        age = cache.age_seconds() or 0.0
+        body["metagraph"] = {
+            "netuid": snapshot.netuid,
+            "block": snapshot.block,
+            "neurons": len(snapshot),
+            "age_seconds": round(age, 1),
+            "source": snapshot.source,
+        }
+        if not cache.is_fresh():
+            reason = (
+                f"The metagraph is {age:.0f} s old, over METAGRAPH_MAX_AGE_SECONDS "
+                f"({settings.metagraph_max_age_seconds:g} s)"
+            )
+    if reason is None:
+        return JSONResponse(body)
+    if cache.last_error:
+        reason += f"; last refresh failed: {cache.last_error}"
+    body.update(status="degraded", reason=reason + ".")
+    return JSONResponse(body, status_code=503)

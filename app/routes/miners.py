@@ -1,0 +1,48 @@
+"""Miners obtain upload forms scoped to their own coldkey's folder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter
+
+from app.deps import MinerCaller, ServicesDep
+from app.routes.openapi import json_body, refusals
+from app.schemas import FolderAccess, FolderAccessRequest
+
+router = APIRouter(tags=["miners"])
+
+
+def miner_folder(source: str, coldkey: str) -> str:
+    return f"data/{source}/{coldkey}/"
+
+
+@router.post(
+    "/get-folder-access",
+    response_model=FolderAccess,
+    openapi_extra=json_body(FolderAccessRequest),
+    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+)
+async def get_folder_access(miner: MinerCaller, services: ServicesDep) -> FolderAccess:
+    """Grant a presigned POST form that can only write under the miner's own folder."""
+    settings = services.settings
+    folder = miner_folder(miner.source, miner.coldkey)
+    form = services.presigner.upload_form(
+        folder,
+        min_bytes=settings.upload_min_bytes,
+        max_bytes=settings.upload_max_bytes,
+        expires_in=miner.expires_in,
+    )
+    expiry = datetime.now(UTC) + timedelta(seconds=miner.expires_in)
+    return FolderAccess(
+        folder=folder,
+        url=form.url,
+        fields=form.fields,
+        expiry=expiry.isoformat(timespec="seconds"),
+        expiry_seconds=miner.expires_in,
+        list_url=services.presigner.list_url(folder, expires_in=miner.expires_in),
+        bucket=settings.s3_bucket,
+        region=settings.s3_region,
+        min_bytes=settings.upload_min_bytes,
+        max_bytes=settings.upload_max_bytes,
+    )

@@ -1,0 +1,26 @@
+"""The long-lived parts a running app holds, built in the lifespan and closed after it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.client import BaseClient
+
+from app.auth.replay import ReplayStore
+from app.metagraph import MetagraphCache
+from app.storage.presign import Presigner
+from config import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    metagraph: MetagraphCache
+    s3: BaseClient
+    presigner: Presigner
+    replay: ReplayStore
+
+    async def close(self) -> None:
+        await self.metagraph.stop()
+        await self.replay.close()
+        self.s3.close()

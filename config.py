@@ -1,0 +1,121 @@
+"""Service configuration: every name of CONTRACT §4, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MAX_ACCESS_TTL_SECONDS = 7 * 24 * 3600
+# A source is one path segment of the bucket layout: no separators, dots-only names or spaces.
+SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    s3_bucket: str = Field("data-universe-storage", min_length=3, max_length=63)
+    s3_region: str = Field("us-east-1", min_length=1)
+    s3_endpoint_url: str | None = None
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+
+    netuid: int = Field(13, ge=0, le=65535)
+    bt_network: str = "finney"
+    metagraph_file: Path | None = None
+    metagraph_refresh_seconds: float = Field(300, gt=0)
+    metagraph_max_age_seconds: float = Field(3600, gt=0)
+
+    sources: Annotated[tuple[str, ...], NoDecode] = ("x", "reddit")
+    validator_min_stake: float = Field(20000, ge=0)
+    access_ttl_seconds: int = Field(86400, ge=60, le=MAX_ACCESS_TTL_SECONDS)
+    upload_min_bytes: int = Field(1024, ge=0)
+    upload_max_bytes: int = Field(5 * 1024**3, ge=1)
+    discovery_cache_seconds: float = Field(60, ge=0)
+
+    signature_max_age_seconds: int = Field(300, ge=1, le=3600)
+    replay_protection: bool = True
+    rate_limit_ip: str = "600/minute"
+    rate_limit_miner: str = "100/hour"
+    rate_limit_validator: str = "1000/hour"
+    rate_limit_storage: str = "memory://"
+    # Whether requests are served when the shared store (Redis) cannot be reached:
+    # replay checks always fail closed; counters may be skipped when this is true.
+    rate_limit_fail_open: bool = False
+    server_hotkey: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "info"
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _check_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one source is required")
+        for source in value:
+            if not SOURCE_PATTERN.fullmatch(source):
+                raise ValueError(f"{source!r} is not a valid source name (letters, digits, _ -)")
+        return value
+
+    @field_validator("rate_limit_ip", "rate_limit_miner", "rate_limit_validator")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a limit like '100/hour'") from exc
+        return value.strip()
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
+            raise ValueError("must be memory:// or a redis:// URL")
+        return value
+
+    @field_validator("server_hotkey")
+    @classmethod
+    def _check_server_hotkey(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from app.auth.keys import is_ss58
+
+        if not is_ss58(value):
+            raise ValueError("is not an SS58 address")
+        return value
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> Settings:
+        if self.upload_min_bytes > self.upload_max_bytes:
+            raise ValueError("UPLOAD_MIN_BYTES must not exceed UPLOAD_MAX_BYTES")
+        if (self.aws_access_key_id is None) != (self.aws_secret_access_key is None):
+            raise ValueError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
+        return self
+
+    @property
+    def uses_shared_store(self) -> bool:
+        return not self.rate_limit_storage.startswith("memory://")
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per invalid variable, named as the operator set it."""
+    lines = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"]).upper() or "configuration"
+        lines.append(f"{name}: {item['msg']}")
+    return lines

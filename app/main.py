@@ -103,9 +103,6 @@ def create_app(
     return app
 
 
-async def wait_for_first_snapshot(cache: MetagraphCache, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while cache.snapshot is None and cache.last_error is None:
-        if asyncio.get_running_loop().time() >= deadline:
-            return
-        await asyncio.sleep(0.01)
+async def wait_for_first_snapshot(cache: MetagraphCache, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(cache.first_attempt.wait(), seconds)

@@ -40,6 +40,8 @@ class MetagraphCache:
         self._loaded_at: float | None = None
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
+        # Set once the first load has succeeded or failed, for callers that want to wait.
+        self.first_attempt = asyncio.Event()
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -108,6 +110,7 @@ class MetagraphCache:
             except Exception:
                 failures += 1
                 delay = min(2.0 ** (failures - 1), MAX_BACKOFF_SECONDS, self.refresh_seconds)
+            self.first_attempt.set()
             await asyncio.sleep(delay)
 
     def start(self) -> None:

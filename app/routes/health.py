@@ -16,7 +16,7 @@ router = APIRouter(tags=["operators"])
 
 @router.get("/healthcheck")
 async def healthcheck(services: ServicesDep) -> JSONResponse:
-    """200 when requests can be authorized; 503 with a reason when the metagraph is missing or stale."""
+    """200 when requests can be authorized; 503 with a reason when they cannot."""
     settings = services.settings
     cache = services.metagraph
     snapshot = cache.snapshot

@@ -25,9 +25,9 @@ class Presigner:
         self, prefix: str, *, min_bytes: int, max_bytes: int, expires_in: int
     ) -> UploadForm:
         """A POST form that S3 accepts only for keys under `prefix` and sizes in range."""
+        # botocore adds the bucket and `starts-with $key prefix` conditions itself,
+        # because the key ends in ${filename}.
         conditions: list[Any] = [
-            {"bucket": self.bucket},
-            ["starts-with", "$key", prefix],
             ["content-length-range", min_bytes, max_bytes],
             {"acl": "private"},
         ]

@@ -1,0 +1,217 @@
+"""Shared fixtures: keys, a metagraph file, settings, apps, and real S3 and Redis servers."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from bittensor.sp_core import Keypair
+from botocore.client import BaseClient
+from botocore.config import Config
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.seaweed import S3Credentials, SeaweedServer, free_ports
+from config import Settings
+from tests.signing import key
+
+
+@dataclass(frozen=True)
+class Member:
+    """A registered neuron's keys: the hotkey signs, the coldkey owns the folder."""
+
+    uid: int
+    hotkey: Keypair
+    coldkey: Keypair
+    validator_permit: bool = False
+    stake: float = 0.0
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "uid": self.uid,
+            "hotkey": self.hotkey.ss58_address,
+            "coldkey": self.coldkey.ss58_address,
+            "validator_permit": self.validator_permit,
+            "stake": self.stake,
+        }
+
+
+@dataclass(frozen=True)
+class Subnet:
+    miner: Member
+    other_miner: Member
+    validator: Member
+    poor_validator: Member
+    outsider: Keypair  # a valid key that is not registered
+
+    @property
+    def members(self) -> list[Member]:
+        return [self.miner, self.other_miner, self.validator, self.poor_validator]
+
+    def metagraph(self, netuid: int = 13, block: int = 100) -> dict[str, Any]:
+        return {"netuid": netuid, "block": block, "neurons": [m.row() for m in self.members]}
+
+
+@pytest.fixture(scope="session")
+def subnet() -> Subnet:
+    return Subnet(
+        miner=Member(0, key("miner-hot"), key("miner-cold")),
+        other_miner=Member(1, key("other-hot"), key("other-cold")),
+        validator=Member(2, key("validator-hot"), key("validator-cold"), True, 50_000.0),
+        poor_validator=Member(3, key("poor-hot"), key("poor-cold"), True, 10.0),
+        outsider=key("outsider"),
+    )
+
+
+@pytest.fixture
+def metagraph_file(tmp_path: Path, subnet: Subnet) -> Path:
+    path = tmp_path / "metagraph.json"
+    path.write_text(json.dumps(subnet.metagraph()))
+    return path
+
+
+# --- S3 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint_url: str
+    credentials: S3Credentials
+    client: BaseClient
+
+    def new_bucket(self) -> str:
+        name = f"test-{secrets.token_hex(6)}"
+        self.client.create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        return [
+            obj["Key"]
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for obj in page.get("Contents", [])
+        ]
+
+
+def s3_client_for(endpoint_url: str, credentials: S3Credentials) -> BaseClient:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        region_name="us-east-1",
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    credentials = S3Credentials(secrets.token_hex(8), secrets.token_hex(16))
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweed"), credentials).start()
+    client = s3_client_for(server.endpoint_url, credentials)
+    try:
+        yield S3Server(server.endpoint_url, credentials, client)
+    finally:
+        client.close()
+        server.stop()
+
+
+@pytest.fixture
+def bucket(seaweed: S3Server) -> str:
+    return seaweed.new_bucket()
+
+
+# --- Redis -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on a free port, so tests never share state with anything."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_ports(1)[0]
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    client.close()
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# --- Apps ------------------------------------------------------------------------------
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(metagraph_file: Path) -> SettingsFactory:
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "metagraph_file": metagraph_file,
+            "s3_bucket": "test-bucket",
+            "s3_endpoint_url": "http://127.0.0.1:9",
+            "aws_access_key_id": "test-access",
+            "aws_secret_access_key": "test-secret",
+            "rate_limit_ip": "",
+            "rate_limit_miner": "",
+            "rate_limit_validator": "",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return factory
+
+
+@pytest.fixture
+def s3_settings(make_settings: SettingsFactory, seaweed: S3Server, bucket: str) -> Settings:
+    """Settings for an app that signs for a real bucket on SeaweedFS."""
+    return make_settings(
+        s3_bucket=bucket,
+        s3_endpoint_url=seaweed.endpoint_url,
+        aws_access_key_id=seaweed.credentials.access_key,
+        aws_secret_access_key=seaweed.credentials.secret_key,
+    )
+
+
+@pytest.fixture
+def client(make_settings: SettingsFactory) -> Iterator[TestClient]:
+    """An app whose S3 endpoint is never contacted: for auth and shape tests."""
+    with TestClient(create_app(make_settings())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def s3_client(s3_settings: Settings) -> Iterator[TestClient]:
+    """An app signing for a fresh bucket on the session's SeaweedFS."""
+    with TestClient(create_app(s3_settings)) as test_client:
+        yield test_client

@@ -1,0 +1,181 @@
+"""`s3auth dev`: the whole service on one machine with no cloud account.
+
+SeaweedFS serves S3 on loopback, a development metagraph registers a few well-known
+keys, and the API runs against both until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bittensor.sp_core import Keypair
+
+from app.auth.legacy import miner_message
+from app.seaweed import S3Credentials, SeaweedServer
+from app.serve import serve
+from config import Settings
+
+DEV_BUCKET = "data-universe-storage"
+DEV_MINERS = 3
+
+
+@dataclass(frozen=True)
+class DevKey:
+    role: str
+    hotkey_uri: str
+    coldkey_uri: str
+
+    @property
+    def hotkey(self) -> Keypair:
+        return Keypair.create_from_uri(self.hotkey_uri)
+
+    @property
+    def coldkey(self) -> Keypair:
+        return Keypair.create_from_uri(self.coldkey_uri)
+
+
+def dev_keys() -> list[DevKey]:
+    miners = [
+        DevKey("miner", f"//dev-miner-{i}", f"//dev-miner-{i}-cold")
+        for i in range(1, DEV_MINERS + 1)
+    ]
+    return [*miners, DevKey("validator", "//dev-validator", "//dev-validator-cold")]
+
+
+def dev_metagraph(keys: list[DevKey], netuid: int) -> dict[str, object]:
+    neurons = [
+        {
+            "uid": uid,
+            "hotkey": key.hotkey.ss58_address,
+            "coldkey": key.coldkey.ss58_address,
+            "validator_permit": key.role == "validator",
+            "stake": 100_000.0 if key.role == "validator" else 0.0,
+        }
+        for uid, key in enumerate(keys)
+    ]
+    return {"netuid": netuid, "block": 0, "neurons": neurons}
+
+
+def load_credentials(data_dir: Path) -> S3Credentials:
+    """Credentials generated once per data dir, so a restart can still read its data."""
+    path = data_dir / "s3-credentials.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+        return S3Credentials(stored["access_key"], stored["secret_key"])
+    credentials = S3Credentials("dev" + secrets.token_hex(8), secrets.token_hex(24))
+    path.write_text(json.dumps(credentials.__dict__))
+    path.chmod(0o600)
+    return credentials
+
+
+def create_bucket(endpoint_url: str, credentials: S3Credentials, bucket: str) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        region_name="us-east-1",
+    )
+    try:
+        client.create_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    finally:
+        client.close()
+
+
+def example_request(api_url: str, key: DevKey) -> str:
+    """A copy-paste command that signs a fresh miner request and asks for a grant."""
+    coldkey = key.coldkey.ss58_address
+    return f"""{sys.executable} - <<'EOF'
+import json, time, urllib.request
+from bittensor.sp_core import Keypair
+from app.auth.legacy import miner_message
+hotkey = Keypair.create_from_uri("{key.hotkey_uri}")
+coldkey = "{coldkey}"
+timestamp = int(time.time())
+signature = hotkey.sign(miner_message(coldkey, "x", timestamp).encode()).hex()
+body = {{"coldkey": coldkey, "hotkey": hotkey.ss58_address, "source": "x",
+        "timestamp": timestamp, "signature": signature}}
+request = urllib.request.Request("{api_url}/get-folder-access", json.dumps(body).encode())
+print(json.dumps(json.load(urllib.request.urlopen(request)), indent=2))
+EOF"""
+
+
+def example_curl(api_url: str, key: DevKey) -> str:
+    coldkey = key.coldkey.ss58_address
+    timestamp = int(time.time())
+    signature = bytes(key.hotkey.sign(miner_message(coldkey, "x", timestamp).encode())).hex()
+    body = json.dumps(
+        {
+            "coldkey": coldkey,
+            "hotkey": key.hotkey.ss58_address,
+            "source": "x",
+            "timestamp": timestamp,
+            "signature": signature,
+        }
+    )
+    return f"curl -s -X POST {api_url}/get-folder-access -d '{body}'"
+
+
+def banner(settings: Settings, endpoint_url: str, keys: list[DevKey]) -> str:
+    api_url = f"http://{settings.host}:{settings.port}"
+    rows = "\n".join(
+        f"  {key.role:<9} hotkey {key.hotkey_uri:<18} {key.hotkey.ss58_address}\n"
+        f"  {'':<9} coldkey {key.coldkey_uri:<17} {key.coldkey.ss58_address}"
+        for key in keys
+    )
+    miner = keys[0]
+    return f"""
+s3auth dev: development stack (these keys are public; never use them on a real subnet)
+
+  API      {api_url}   docs: {api_url}/docs
+  S3       {endpoint_url}   bucket: {settings.s3_bucket}
+  data     {settings.metagraph_file.parent if settings.metagraph_file else ''}
+
+Registered dev keys (secret URIs; sign with Keypair.create_from_uri(URI)):
+{rows}
+
+Ask for a miner grant, signed now (valid {settings.signature_max_age_seconds} s, once):
+  {example_curl(api_url, miner)}
+
+Or sign a fresh request each time:
+{example_request(api_url, miner)}
+
+Ctrl-C stops the API and SeaweedFS.
+"""
+
+
+def run_dev(*, port: int, data_dir: str | Path, host: str = "127.0.0.1") -> int:
+    root = Path(data_dir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    keys = dev_keys()
+    credentials = load_credentials(root)
+    metagraph_path = root / "metagraph.json"
+    settings = Settings(
+        _env_file=None,
+        host=host,
+        port=port,
+        s3_bucket=DEV_BUCKET,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        metagraph_file=metagraph_path,
+        metagraph_refresh_seconds=10,
+    )
+    metagraph_path.write_text(json.dumps(dev_metagraph(keys, settings.netuid), indent=2))
+    with SeaweedServer(root / "seaweedfs", credentials) as s3:
+        settings = settings.model_copy(update={"s3_endpoint_url": s3.endpoint_url})
+        create_bucket(s3.endpoint_url, credentials, settings.s3_bucket)
+        print(banner(settings, s3.endpoint_url, keys), flush=True)
+        serve(settings)
+    print("s3auth dev: stopped", flush=True)
+    return 0

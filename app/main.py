@@ -14,6 +14,7 @@ from app import __version__
 from app.auth.replay import MemoryReplayStore, ReplayStore
 from app.errors import add_exception_handlers
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
+from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
 from app.routes import docs, health, miners
 from app.services import Services
@@ -97,6 +98,7 @@ def create_app(
     )
     add_exception_handlers(app)
     app.add_middleware(BodySizeLimit)
+    install_metrics(app)
     app.include_router(miners.router)
     app.include_router(health.router)
     docs.mount_docs(app)

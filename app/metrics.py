@@ -1,0 +1,117 @@
+"""Prometheus metrics: request counts and latency per route, and the metagraph's state.
+
+Each app gets its own registry so test apps do not share counters. With several
+workers, set PROMETHEUS_MULTIPROC_DIR to an empty directory and every worker's
+`/metrics` reports the sum of all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metagraph import MetagraphCache
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "s3auth_http_requests",
+            "Requests answered, by route template and status.",
+            ["route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "s3auth_http_request_duration_seconds",
+            "Time to answer, by route template.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+
+class MetagraphCollector(Collector):
+    """Reads the cache at scrape time, so the age is current whenever Prometheus looks."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        services = getattr(self.app.state, "services", None)
+        cache: MetagraphCache | None = services.metagraph if services else None
+        age = GaugeMetricFamily(
+            "s3auth_metagraph_age_seconds", "Seconds since the metagraph was last loaded."
+        )
+        neurons = GaugeMetricFamily("s3auth_metagraph_neurons", "Neurons in the metagraph.")
+        block = GaugeMetricFamily("s3auth_metagraph_block", "Block the metagraph was read at.")
+        if cache is not None and cache.snapshot is not None:
+            age.add_metric([], cache.age_seconds() or 0.0)
+            neurons.add_metric([], len(cache.snapshot))
+            block.add_metric([], cache.snapshot.block)
+        yield from (age, neurons, block)
+
+
+class MetricsMiddleware:
+    """Counts every HTTP answer under its route template (never the raw path)."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            # The router records the route it chose in the shared scope.
+            matched = scope.get("route")
+            route = getattr(matched, "path", None) or "unmatched"
+            self.metrics.requests.labels(route, str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+def install_metrics(app: FastAPI) -> None:
+    registry = CollectorRegistry()
+    scrape_registry = registry
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        scrape_registry = CollectorRegistry()
+        MultiProcessCollector(scrape_registry)
+    scrape_registry.register(MetagraphCollector(app))
+    app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
+
+    router = APIRouter(tags=["operators"])
+
+    @router.get("/metrics", response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics of this process (of all workers with PROMETHEUS_MULTIPROC_DIR)."""
+        return Response(generate_latest(scrape_registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)

@@ -6,12 +6,20 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app import __version__
 from app.deps import ServicesDep
 
 router = APIRouter(tags=["operators"])
+
+_ALIVE = b'{"status":"ok"}'
+
+
+@router.get("/livez", response_class=Response, responses={200: {"description": "Alive."}})
+async def livez() -> Response:
+    """200 while the process answers; says nothing about the metagraph (see /healthcheck)."""
+    return Response(_ALIVE, media_type="application/json")
 
 
 @router.get("/healthcheck")

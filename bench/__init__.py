@@ -1,0 +1,1 @@
+"""Signed-load benchmark of the service: `python -m bench` (or `make bench`)."""

@@ -1,0 +1,202 @@
+"""`python -m bench`: signed load on one worker of `s3auth serve`, against a framework floor.
+
+Starts SeaweedFS (for the upload form's endpoint and validator discovery), writes a
+256-neuron metagraph, signs distinct bodies so replay protection refuses none, and drives
+each endpoint with wrk. Prints a table; writes bench/results/<name>.json and .png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import platform
+import secrets
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from app.seaweed import S3Credentials, SeaweedServer, free_ports
+from bench.builds import REPO, Build, current_build, ref_build
+from bench.load import WrkMissing, find_wrk, run_wrk
+from bench.report import FLOOR, table, write_json, write_png
+from bench.server import ServiceProcess
+from bench.subnet import bench_neurons, signed_bodies, write_metagraph
+
+BUCKET = "bench-bucket"
+# The widest window the settings allow, so a long or compared run never goes stale.
+SIGNATURE_MAX_AGE = 3600
+FLOOR_PATHS = ("/livez", "/healthcheck")  # older builds have no /livez: /healthcheck stands in
+MINER = ("miner", "/get-folder-access", "miner")
+VALIDATOR = ("validator", "/get-validator-access", "validator")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10, help="measured seconds per endpoint")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument(
+        "--max-rps",
+        type=int,
+        default=8000,
+        help="the most requests/s expected; sizes the signed bodies (more than sent)",
+    )
+    parser.add_argument("--name", default="latest", help="results file name (default: latest)")
+    parser.add_argument("--compare", metavar="REF", help="also run the git ref REF, side by side")
+    return parser.parse_args(argv)
+
+
+def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) -> dict[str, str]:
+    return {
+        "METAGRAPH_FILE": str(metagraph),
+        "S3_ENDPOINT_URL": s3.endpoint_url,
+        "S3_BUCKET": BUCKET,
+        "AWS_ACCESS_KEY_ID": credentials.access_key,
+        "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+        "RATE_LIMIT_IP": "",
+        "RATE_LIMIT_MINER": "",
+        "RATE_LIMIT_VALIDATOR": "",
+        "RATE_LIMIT_STORAGE": "memory://",
+        "REPLAY_PROTECTION": "true",
+        "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+    }
+
+
+def routes_of(base_url: str) -> set[str]:
+    with urllib.request.urlopen(base_url + "/openapi.json", timeout=5) as answer:
+        return set(json.load(answer)["paths"])
+
+
+def bench_build(
+    build: Build, args: argparse.Namespace, env: dict[str, str], work: Path, neurons: list[Any]
+) -> dict[str, Any]:
+    log = work / f"service-{build.name.replace('/', '_')}.log"
+    endpoints: dict[str, Any] = {}
+    port = free_ports(1)[0]
+    with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as service:
+        paths = routes_of(service.base_url)
+        floor = "/livez" if _answers(service.base_url + "/livez") else "/healthcheck"
+        print(f"[{build.name}] floor route: {floor}", flush=True)
+        warm = max(1, round(args.max_rps * args.warmup * 1.1))
+        count = max(1, round(args.max_rps * args.seconds * 1.1))
+        plan = [(FLOOR, floor, None), MINER, VALIDATOR]
+        for name, path, kind in plan:
+            if kind == "validator" and path not in paths:
+                endpoints[name] = {"path": path, "skipped": "not in this build"}
+                print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
+                continue
+            bodies = warm_bodies = None
+            if kind is not None:
+                started = time.monotonic()
+                signed = signed_bodies(neurons, kind, warm + count, max_age=SIGNATURE_MAX_AGE)
+                warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
+                bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
+                print(
+                    f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
+                    f"in {time.monotonic() - started:.1f} s",
+                    flush=True,
+                )
+            method = "GET" if kind is None else "POST"
+            common = dict(method=method, connections=args.connections, threads=args.threads)
+            run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
+            result = run_wrk(service.base_url + path, bodies=bodies, seconds=args.seconds, **common)
+            endpoints[name] = {"path": path, **result.to_json(), **service.memory_mb()}
+            print(
+                f"[{build.name}] {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
+                f"{result.non_200} non-200",
+                flush=True,
+            )
+            if result.body_wraps:
+                print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
+        memory = service.memory_mb()
+    return {
+        "name": build.name,
+        "commit": build.commit,
+        "endpoints": endpoints,
+        "peak_rss_mb": round(memory["peak_rss_mb"], 1),
+    }
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def _write_lines(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        find_wrk()
+    except WrkMissing as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    print(
+        "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty), replay "
+        f"protection ON (memory://), SeaweedFS as S3, 256-neuron metagraph file; wrk "
+        f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
+        f"+ {args.seconds:g} s per endpoint.",
+        flush=True,
+    )
+    credentials = S3Credentials("bench-" + secrets.token_hex(4), secrets.token_hex(16))
+    builds_results = []
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="s3auth-bench-")))
+        neurons = bench_neurons()
+        metagraph = write_metagraph(work / "metagraph.json", neurons)
+        s3 = stack.enter_context(SeaweedServer(work / "s3", credentials))
+        from app.dev import create_bucket
+
+        create_bucket(s3.endpoint_url, credentials, BUCKET)
+        env = service_env(metagraph, s3, credentials)
+        builds = [current_build()]
+        if args.compare:
+            builds.append(stack.enter_context(ref_build(args.compare, work)))
+        for build in builds:
+            builds_results.append(bench_build(build, args, env, work, neurons))
+    results = {
+        "meta": {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "host": platform.node(),
+            "cpus": _cpus(),
+            "python": platform.python_version(),
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup,
+            "workers": 1,
+            "rate_limits": "off",
+            "replay_protection": "on (memory://)",
+            "s3": "SeaweedFS on loopback",
+            "neurons": len(neurons),
+        },
+        "builds": builds_results,
+    }
+    print()
+    print(table(results))
+    out = REPO / "bench" / "results"
+    print(f"\nJSON: {write_json(results, out / f'{args.name}.json')}")
+    png = write_png(results, out / f"{args.name}.png")
+    print(f"PNG:  {png}" if png else "PNG:  skipped (matplotlib is not installed)")
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

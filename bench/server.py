@@ -1,0 +1,101 @@
+"""Starts `s3auth serve` (one worker) as a subprocess and watches its memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+class ServiceProcess:
+    """`python -m app.cli serve` from `source_dir` (a checkout), on a loopback port."""
+
+    def __init__(self, env: dict[str, str], *, port: int, source_dir: Path, log_path: Path) -> None:
+        self.env = env
+        self.port = port
+        self.source_dir = source_dir
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        env = {**os.environ, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
+        # The checkout under test comes first, so a --compare build runs its own code.
+        env["PYTHONPATH"] = str(self.source_dir)
+        log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--workers", "1"],
+            # Its own directory, so no developer's .env changes the configuration.
+            cwd=self.log_path.parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_healthy()
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"the service exited at start; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthcheck", timeout=2) as r:
+                    if json.load(r).get("status") == "ok":
+                        return
+            except (OSError, urllib.error.HTTPError, ValueError):
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise TimeoutError(f"/healthcheck was not ok within {STARTUP_TIMEOUT_SECONDS} s")
+
+    def memory_mb(self) -> dict[str, float]:
+        """Current and peak resident memory of the worker, from /proc."""
+        values: dict[str, float] = {}
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        for line in status.splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                values[name] = int(rest.split()[0]) / 1024
+        return {"rss_mb": values["VmRSS"], "peak_rss_mb": values["VmHWM"]}
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def __enter__(self) -> ServiceProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

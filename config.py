@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: str = "info"
+    # One line per request costs a tenth of a worker at thousands of requests a second;
+    # /metrics already counts answers per route and status.
+    access_log: bool = False
 
     @field_validator("sources", mode="before")
     @classmethod

@@ -16,14 +16,16 @@ from app.services import Services
 from config import Settings
 
 
-def get_services(request: Request) -> Services:
+# Async, though they do not await: FastAPI runs plain `def` dependencies in a thread pool,
+# which costs more than the whole of what they do.
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 

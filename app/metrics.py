@@ -45,6 +45,19 @@ class HttpMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        # `labels()` validates and locks on every call; the label sets are few and fixed.
+        self._answers: dict[tuple[str, int], Counter] = {}
+        self._latencies: dict[str, Histogram] = {}
+
+    def record(self, route: str, status: int, seconds: float) -> None:
+        answers = self._answers.get((route, status))
+        if answers is None:
+            answers = self._answers[route, status] = self.requests.labels(route, str(status))
+        latency = self._latencies.get(route)
+        if latency is None:
+            latency = self._latencies[route] = self.latency.labels(route)
+        answers.inc()
+        latency.observe(seconds)
 
 
 class MetagraphCollector(Collector):
@@ -94,8 +107,7 @@ class MetricsMiddleware:
             # The router records the route it chose in the shared scope.
             matched = scope.get("route")
             route = getattr(matched, "path", None) or "unmatched"
-            self.metrics.requests.labels(route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.record(route, status, time.perf_counter() - started)
 
 
 def install_metrics(app: FastAPI) -> None:

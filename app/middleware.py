@@ -18,12 +18,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(
-            PayloadTooLarge(f"The request body is larger than {self.limit} bytes.")
-        )
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await too_large(scope, receive, send)
+                await self._too_large(scope, receive, send)
                 return
 
         received = 0
@@ -47,7 +44,12 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await too_large(scope, receive, send)
+                await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Built only when needed: most requests are small, and this runs on every one.
+        error = PayloadTooLarge(f"The request body is larger than {self.limit} bytes.")
+        await error_response(error)(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

@@ -46,6 +46,7 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
         port=settings.port,
         workers=workers,
         log_level=settings.log_level,
+        access_log=settings.access_log,
         proxy_headers=True,
         server_header=False,
     )

@@ -22,6 +22,13 @@ def test_defaults_match_the_contract() -> None:
     assert settings.replay_protection is True
 
 
+def test_access_log_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).access_log is False
+    monkeypatch.setenv("ACCESS_LOG", "true")
+
+    assert Settings(_env_file=None).access_log is True
+
+
 def test_sources_are_read_as_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCES", "x, reddit ,youtube")
 

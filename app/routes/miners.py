@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter
 
 from app.deps import MinerCaller, ServicesDep
+from app.responses import JSONBytes
 from app.routes.openapi import json_body, refusals
 from app.schemas import FolderAccess, FolderAccessRequest
 
@@ -23,7 +24,7 @@ def miner_folder(source: str, coldkey: str) -> str:
     openapi_extra=json_body(FolderAccessRequest),
     responses=refusals(400, 401, 403, 413, 422, 429, 503),
 )
-async def get_folder_access(miner: MinerCaller, services: ServicesDep) -> FolderAccess:
+async def get_folder_access(miner: MinerCaller, services: ServicesDep) -> JSONBytes:
     """Grant a presigned POST form that can only write under the miner's own folder."""
     settings = services.settings
     folder = miner_folder(miner.source, miner.coldkey)
@@ -34,15 +35,18 @@ async def get_folder_access(miner: MinerCaller, services: ServicesDep) -> Folder
         expires_in=miner.expires_in,
     )
     expiry = datetime.now(UTC) + timedelta(seconds=miner.expires_in)
-    return FolderAccess(
-        folder=folder,
-        url=form.url,
-        fields=form.fields,
-        expiry=expiry.isoformat(timespec="seconds"),
-        expiry_seconds=miner.expires_in,
-        list_url=services.presigner.list_url(folder, expires_in=miner.expires_in),
-        bucket=settings.s3_bucket,
-        region=settings.s3_region,
-        min_bytes=settings.upload_min_bytes,
-        max_bytes=settings.upload_max_bytes,
+    # Exactly the fields of FolderAccess, in its order (tests check the two agree).
+    return JSONBytes(
+        {
+            "folder": folder,
+            "url": form.url,
+            "fields": form.fields,
+            "expiry": expiry.isoformat(timespec="seconds"),
+            "expiry_seconds": miner.expires_in,
+            "list_url": services.presigner.list_url(folder, expires_in=miner.expires_in),
+            "bucket": settings.s3_bucket,
+            "region": settings.s3_region,
+            "min_bytes": settings.upload_min_bytes,
+            "max_bytes": settings.upload_max_bytes,
+        }
     )

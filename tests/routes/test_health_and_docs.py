@@ -79,3 +79,21 @@ def test_openapi_documents_the_miner_request_body(client: TestClient) -> None:
     assert {"coldkey", "source"} <= set(schema["required"])
     assert {"403", "401", "503"} <= set(operation["responses"])
     json.dumps(spec)  # serialisable as served
+
+
+def test_livez_answers_ok_and_reveals_nothing_else(client: TestClient) -> None:
+    response = client.get("/livez")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_livez_answers_while_the_metagraph_is_missing(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    # Liveness is about the process; readiness (/healthcheck) is about the metagraph.
+    settings = make_settings(metagraph_file=tmp_path / "absent.json")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthcheck").status_code == 503
+        assert client.get("/livez").status_code == 200

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth.legacy import miner_message
+from app.schemas import FolderAccess
 from tests.conftest import SettingsFactory, Subnet
 from tests.signing import miner_body
 
@@ -37,6 +38,19 @@ def test_registered_miner_gets_a_form_scoped_to_its_folder(
     assert "key" not in grant["fields"]
     assert grant["expiry_seconds"] == 86400
     assert f"prefix=data%2Fx%2F{coldkey}%2F" in grant["list_url"]
+
+
+def test_grant_has_exactly_the_documented_fields_in_order(
+    client: TestClient, subnet: Subnet
+) -> None:
+    # The route writes its JSON by hand; the OpenAPI document shows FolderAccess.
+    coldkey = subnet.miner.coldkey.ss58_address
+
+    status, grant = post(client, miner_body(subnet.miner.hotkey, coldkey))
+
+    assert status == 200
+    assert list(grant) == list(FolderAccess.model_fields)
+    assert FolderAccess.model_validate(grant).model_dump() == grant
 
 
 @pytest.mark.parametrize("prefix", ["0x", ""])

@@ -32,12 +32,14 @@ async def get_settings(services: ServicesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def _miner(request: Request, services: ServicesDep) -> AuthorizedMiner:
-    return await authorize_miner(request, services)
+# These take the services from the request rather than through ServicesDep: FastAPI
+# resolves nested dependencies at a cost comparable to a signature check.
+async def _miner(request: Request) -> AuthorizedMiner:
+    return await authorize_miner(request, request.app.state.services)
 
 
-async def _validator(request: Request, services: ServicesDep) -> AuthorizedValidator:
-    return await authorize_validator(request, services)
+async def _validator(request: Request) -> AuthorizedValidator:
+    return await authorize_validator(request, request.app.state.services)
 
 
 MinerCaller = Annotated[AuthorizedMiner, Depends(_miner)]

@@ -47,7 +47,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the most requests/s expected; sizes the signed bodies (more than sent)",
     )
     parser.add_argument("--name", default="latest", help="results file name (default: latest)")
-    parser.add_argument("--compare", metavar="REF", help="also run the git ref REF, side by side")
+    parser.add_argument(
+        "--compare",
+        metavar="REF",
+        help="also run the git ref REF (or a checkout directory), side by side",
+    )
+    parser.add_argument("--only-compare", action="store_true", help="run only the --compare build")
     return parser.parse_args(argv)
 
 
@@ -160,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
 
         create_bucket(s3.endpoint_url, credentials, BUCKET)
         env = service_env(metagraph, s3, credentials)
-        builds = [current_build()]
+        builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
             builds.append(stack.enter_context(ref_build(args.compare, work)))
         for build in builds:

@@ -32,11 +32,14 @@ def current_build() -> Build:
 
 @contextlib.contextmanager
 def ref_build(ref: str, parent: Path) -> Iterator[Build]:
-    """`ref` in a detached temporary worktree, removed afterwards.
+    """`ref` in a detached temporary worktree, removed afterwards; a directory as it is.
 
     It runs with this checkout's virtualenv (its code first on PYTHONPATH), so a ref that
     needs other dependencies must have them installed there.
     """
+    if Path(ref).is_dir():
+        yield Build(Path(ref).name, Path(ref).resolve(), "directory")
+        return
     commit = _git("rev-parse", "--short", ref)
     path = parent / f"ref-{commit}"
     _git("worktree", "add", "--detach", str(path), ref)

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+import redis
 from bittensor.sp_core import Keypair
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -141,6 +142,31 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     try:
         yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def shared_redis(redis_url: str) -> Iterator[str]:
+    """The session's Redis, emptied so counters and used nonces of other tests do not count."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    try:
+        yield redis_url
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, which the test may stop and start again on its port."""
+    try:
+        server = RedisServer(tmp_path)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    server.start()
+    try:
+        yield server
     finally:
         server.stop()
 

@@ -18,6 +18,7 @@ from typing import Literal
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import ConnectionPool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import RateLimited, ServiceError, error_response
@@ -41,7 +42,7 @@ def parse_limits(value: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(value)) if value else ()
 
 
-def storage_for(settings: Settings) -> tuple[Storage, object | None]:
+def storage_for(settings: Settings) -> tuple[Storage, ConnectionPool | None]:
     """The limits storage for RATE_LIMIT_STORAGE, and the Redis pool to close after it."""
     url = settings.rate_limit_storage
     if not settings.uses_shared_store:
@@ -133,7 +134,7 @@ class RateLimits:
 
     async def close(self) -> None:
         if self._pool is not None:
-            await self._pool.aclose()  # type: ignore[attr-defined]
+            await self._pool.aclose()
         timer = getattr(self.storage, "timer", None)
         if timer is not None:
             timer.cancel()

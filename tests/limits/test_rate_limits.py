@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import app.auth.callers as callers
 from app.limits import client_key
@@ -254,3 +255,23 @@ def test_validator_quota_is_counted_apart_from_miners(
 )
 def test_ipv6_clients_are_counted_per_64_block(host: str, key: str) -> None:
     assert client_key(host) == key
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_count(
+    make_settings: SettingsFactory,
+) -> None:
+    # What `s3auth serve` runs: uvicorn's proxy headers, trusted from loopback only.
+    app = ProxyHeadersMiddleware(
+        create_app(make_settings(rate_limit_ip="1/minute")), trusted_hosts="127.0.0.1"
+    )
+    with TestClient(app, client=("127.0.0.1", 1000)) as proxy:
+        first = [proxy.get("/nope", headers={"X-Forwarded-For": "198.51.100.1"}) for _ in "ab"]
+        second = proxy.get("/nope", headers={"X-Forwarded-For": "198.51.100.2"})
+    with TestClient(app, client=("203.0.113.9", 1000)) as untrusted:
+        spoofed = [
+            untrusted.get("/nope", headers={"X-Forwarded-For": f"198.51.100.{n}"}) for n in (3, 4)
+        ]
+
+    assert [r.status_code for r in first] == [404, 429]
+    assert second.status_code == 404
+    assert [r.status_code for r in spoofed] == [404, 429]

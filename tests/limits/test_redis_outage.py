@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app import stores
 from app.main import create_app
 from tests.conftest import SettingsFactory, Subnet
 from tests.redis_server import RedisServer
@@ -136,3 +138,26 @@ def test_silent_redis_gives_503_instead_of_hanging(
     )
     with TestClient(create_app(settings)) as client:
         assert_store_unavailable(grant(client, subnet))
+
+
+def test_outage_is_logged_without_the_redis_password(
+    make_settings: SettingsFactory,
+    subnet: Subnet,
+    redis_server: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stores, "_next_log", 0.0)
+    url = f"redis://:hunter2-secret@127.0.0.1:{redis_server.port}/0"
+    redis_server.stop()
+    with (
+        caplog.at_level(logging.ERROR, logger="app.stores"),
+        TestClient(create_app(make_settings(rate_limit_storage=url))) as client,
+    ):
+        for _ in range(3):
+            assert_store_unavailable(grant(client, subnet))
+
+    outage_lines = [r.getMessage() for r in caplog.records if r.name == "app.stores"]
+    assert len(outage_lines) == 1
+    assert "Redis" in outage_lines[0]
+    assert "hunter2" not in caplog.text

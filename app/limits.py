@@ -32,7 +32,7 @@ HotkeyKind = Literal["miner", "validator"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
 # request shares one IP, and a limited health check would take the instance out of service.
-UNLIMITED_PATHS = frozenset({"/healthcheck", "/metrics"})
+UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/metrics"})
 FAIL_OPEN_LOG_INTERVAL_SECONDS = 60.0
 
 WHO = {"ip": "this IP address", "miner": "this miner hotkey", "validator": "this validator hotkey"}
@@ -87,7 +87,8 @@ class RateLimits:
         self._next_fail_open_log = 0.0
 
     async def hit_ip(self, host: str) -> None:
-        await self._hit("ip", client_key(host))
+        if self.items["ip"]:  # parsing the address is most of the cost when the limit is off
+            await self._hit("ip", client_key(host))
 
     async def ensure_room(self, kind: HotkeyKind, hotkey: str) -> None:
         """Refuses, without counting, a hotkey that has already used its quota."""

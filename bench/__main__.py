@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +110,23 @@ def bench_build(
             method = "GET" if kind is None else "POST"
             common = dict(method=method, connections=args.connections, threads=args.threads)
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
+            statuses_before = answers_by_status(service.base_url, path)
+            cpu_before = service.cpu_seconds()
             result = run_wrk(service.base_url + path, bodies=bodies, seconds=args.seconds, **common)
-            endpoints[name] = {"path": path, **result.to_json(), **service.memory_mb()}
+            # CPU time per answer: steadier than req/s when other processes share the cores.
+            cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
+            statuses = answers_by_status(service.base_url, path) - statuses_before
+            endpoints[name] = {
+                "path": path,
+                **result.to_json(),
+                "server_answers_by_status": dict(statuses),
+                "server_cpu_us_per_request": round(cpu_us, 1),
+                **service.memory_mb(),
+            }
             print(
                 f"[{build.name}] {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
-                f"{result.non_200} non-200",
+                f"{result.non_200} non-200, {cpu_us:.0f} µs of server CPU per request; "
+                f"the service counted {dict(statuses) or 'no answers'}",
                 flush=True,
             )
             if result.body_wraps:
@@ -125,6 +138,19 @@ def bench_build(
         "endpoints": endpoints,
         "peak_rss_mb": round(memory["peak_rss_mb"], 1),
     }
+
+
+def answers_by_status(base_url: str, route: str) -> Counter[str]:
+    """The service's own count of answers on `route`, by status, from /metrics."""
+    with urllib.request.urlopen(base_url + "/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    counts: Counter[str] = Counter()
+    prefix = f's3auth_http_requests_total{{route="{route}",status="'
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            status = line[len(prefix) :].split('"', 1)[0]
+            counts[status] += int(float(line.rsplit(" ", 1)[1]))
+    return counts
 
 
 def _answers(url: str) -> bool:

@@ -14,7 +14,7 @@ FLOOR = "floor"
 def table(results: dict[str, Any]) -> str:
     header = (
         f"{'build':<12} {'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} "
-        f"{'p99 ms':>7} {'non-200':>8} {'vs floor':>9}"
+        f"{'p99 ms':>7} {'non-200':>8} {'vs floor':>9} {'CPU µs/req':>11}"
     )
     lines = [header, "-" * len(header)]
     for build in results["builds"]:
@@ -31,7 +31,8 @@ def table(results: dict[str, Any]) -> str:
             latency = figures["latency_ms"]
             lines.append(
                 f"{build['name']:<12} {label:<24} {rps:>8.0f} {latency['p50']:>7.2f} "
-                f"{latency['p90']:>7.2f} {latency['p99']:>7.2f} {figures['non_200']:>8} {ratio:>9}"
+                f"{latency['p90']:>7.2f} {latency['p99']:>7.2f} {figures['non_200']:>8} {ratio:>9} "
+                f"{figures['server_cpu_us_per_request']:>11.0f}"
             )
         lines.append(f"{build['name']:<12} peak RSS of the worker: {build['peak_rss_mb']:.1f} MB")
     return "\n".join(lines)

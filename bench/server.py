@@ -78,6 +78,12 @@ class ServiceProcess:
                 values[name] = int(rest.split()[0]) / 1024
         return {"rss_mb": values["VmRSS"], "peak_rss_mb": values["VmHWM"]}
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the worker has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        utime, stime = int(fields[11]), int(fields[12])
+        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:

@@ -12,11 +12,13 @@ import contextlib
 import json
 import platform
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
 from bench.subnet import bench_neurons, signed_bodies, write_metagraph
 
+RESULTS = REPO / "bench" / "results"
 BUCKET = "bench-bucket"
 # The widest window the settings allow, so a long or compared run never goes stale.
 SIGNATURE_MAX_AGE = 3600
@@ -48,6 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the most requests/s expected; sizes the signed bodies (more than sent)",
     )
     parser.add_argument("--name", default="latest", help="results file name (default: latest)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the worker with py-spy during each measured run: "
+        "bench/results/<name>-<build>-<endpoint>.svg (a flame graph)",
+    )
     parser.add_argument(
         "--compare",
         metavar="REF",
@@ -112,7 +121,10 @@ def bench_build(
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
             statuses_before = answers_by_status(service.base_url, path)
             cpu_before = service.cpu_seconds()
-            result = run_wrk(service.base_url + path, bodies=bodies, seconds=args.seconds, **common)
+            with _profiled(args, service.pid, f"{build.name}-{name}"):
+                result = run_wrk(
+                    service.base_url + path, bodies=bodies, seconds=args.seconds, **common
+                )
             # CPU time per answer: steadier than req/s when other processes share the cores.
             cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
             statuses = answers_by_status(service.base_url, path) - statuses_before
@@ -138,6 +150,38 @@ def bench_build(
         "endpoints": endpoints,
         "peak_rss_mb": round(memory["peak_rss_mb"], 1),
     }
+
+
+@contextlib.contextmanager
+def _profiled(args: argparse.Namespace, pid: int, label: str) -> Iterator[None]:
+    if not args.profile:
+        yield
+        return
+    svg = RESULTS / f"{args.name}-{label.replace('/', '_')}.svg"
+    svg.parent.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--nonblocking",  # never pauses the worker, so the figures stay honest
+            "--rate",
+            "200",
+            "--duration",
+            f"{max(1, int(args.seconds))}",
+            "--output",
+            str(svg),
+            "--pid",
+            str(pid),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield
+    finally:
+        _, errors = spy.communicate()
+        print(f"profile: {svg}" if spy.returncode == 0 else f"py-spy failed: {errors.strip()}")
 
 
 def answers_by_status(base_url: str, route: str) -> Counter[str]:
@@ -216,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print()
     print(table(results))
-    out = REPO / "bench" / "results"
+    out = RESULTS
     print(f"\nJSON: {write_json(results, out / f'{args.name}.json')}")
     png = write_png(results, out / f"{args.name}.png")
     print(f"PNG:  {png}" if png else "PNG:  skipped (matplotlib is not installed)")

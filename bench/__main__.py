@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
+import os
 import platform
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from app.seaweed import S3Credentials, SeaweedServer, free_ports
 from bench.builds import REPO, Build, current_build, ref_build
 from bench.load import WrkMissing, find_wrk, run_wrk
+from bench.profile import flame_graph
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
 from bench.subnet import bench_neurons, signed_bodies, write_metagraph
@@ -33,7 +30,8 @@ RESULTS = REPO / "bench" / "results"
 BUCKET = "bench-bucket"
 # The widest window the settings allow, so a long or compared run never goes stale.
 SIGNATURE_MAX_AGE = 3600
-FLOOR_PATHS = ("/livez", "/healthcheck")  # older builds have no /livez: /healthcheck stands in
+# Builds from before /livez have /healthcheck stand in (dearer: it reads the metagraph).
+FLOOR_PATHS = ("/livez", "/healthcheck")
 MINER = ("miner", "/get-folder-access", "miner")
 VALIDATOR = ("validator", "/get-validator-access", "validator")
 
@@ -82,11 +80,6 @@ def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) 
     }
 
 
-def routes_of(base_url: str) -> set[str]:
-    with urllib.request.urlopen(base_url + "/openapi.json", timeout=5) as answer:
-        return set(json.load(answer)["paths"])
-
-
 def bench_build(
     build: Build, args: argparse.Namespace, env: dict[str, str], work: Path, neurons: list[Any]
 ) -> dict[str, Any]:
@@ -94,8 +87,8 @@ def bench_build(
     endpoints: dict[str, Any] = {}
     port = free_ports(1)[0]
     with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as service:
-        paths = routes_of(service.base_url)
-        floor = "/livez" if _answers(service.base_url + "/livez") else "/healthcheck"
+        paths = service.routes()
+        floor = next(p for p in FLOOR_PATHS if service.answers(p))
         print(f"[{build.name}] floor route: {floor}", flush=True)
         warm = max(1, round(args.max_rps * args.warmup * 1.1))
         count = max(1, round(args.max_rps * args.seconds * 1.1))
@@ -119,15 +112,16 @@ def bench_build(
             method = "GET" if kind is None else "POST"
             common = dict(method=method, connections=args.connections, threads=args.threads)
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
-            statuses_before = answers_by_status(service.base_url, path)
+            statuses_before = service.answers_by_status(path)
             cpu_before = service.cpu_seconds()
-            with _profiled(args, service.pid, f"{build.name}-{name}"):
+            svg = RESULTS / f"{args.name}-{build.name.replace('/', '_')}-{name}.svg"
+            with flame_graph(service.pid, svg, args.seconds, enabled=args.profile):
                 result = run_wrk(
                     service.base_url + path, bodies=bodies, seconds=args.seconds, **common
                 )
             # CPU time per answer: steadier than req/s when other processes share the cores.
             cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
-            statuses = answers_by_status(service.base_url, path) - statuses_before
+            statuses = service.answers_by_status(path) - statuses_before
             endpoints[name] = {
                 "path": path,
                 **result.to_json(),
@@ -150,59 +144,6 @@ def bench_build(
         "endpoints": endpoints,
         "peak_rss_mb": round(memory["peak_rss_mb"], 1),
     }
-
-
-@contextlib.contextmanager
-def _profiled(args: argparse.Namespace, pid: int, label: str) -> Iterator[None]:
-    if not args.profile:
-        yield
-        return
-    svg = RESULTS / f"{args.name}-{label.replace('/', '_')}.svg"
-    svg.parent.mkdir(parents=True, exist_ok=True)
-    spy = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--nonblocking",  # never pauses the worker, so the figures stay honest
-            "--rate",
-            "200",
-            "--duration",
-            f"{max(1, int(args.seconds))}",
-            "--output",
-            str(svg),
-            "--pid",
-            str(pid),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield
-    finally:
-        _, errors = spy.communicate()
-        print(f"profile: {svg}" if spy.returncode == 0 else f"py-spy failed: {errors.strip()}")
-
-
-def answers_by_status(base_url: str, route: str) -> Counter[str]:
-    """The service's own count of answers on `route`, by status, from /metrics."""
-    with urllib.request.urlopen(base_url + "/metrics", timeout=5) as answer:
-        text = answer.read().decode()
-    counts: Counter[str] = Counter()
-    prefix = f's3auth_http_requests_total{{route="{route}",status="'
-    for line in text.splitlines():
-        if line.startswith(prefix):
-            status = line[len(prefix) :].split('"', 1)[0]
-            counts[status] += int(float(line.rsplit(" ", 1)[1]))
-    return counts
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
 
 
 def _write_lines(path: Path, lines: list[bytes]) -> Path:
@@ -244,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "host": platform.node(),
-            "cpus": _cpus(),
+            "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "connections": args.connections,
             "wrk_threads": args.threads,
@@ -260,17 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     print()
     print(table(results))
-    out = RESULTS
-    print(f"\nJSON: {write_json(results, out / f'{args.name}.json')}")
-    png = write_png(results, out / f"{args.name}.png")
+    print(f"\nJSON: {write_json(results, RESULTS / f'{args.name}.json')}")
+    png = write_png(results, RESULTS / f"{args.name}.png")
     print(f"PNG:  {png}" if png else "PNG:  skipped (matplotlib is not installed)")
     return 0
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
@@ -77,6 +78,31 @@ class ServiceProcess:
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0]) / 1024
         return {"rss_mb": values["VmRSS"], "peak_rss_mb": values["VmHWM"]}
+
+    def _get(self, path: str) -> bytes:
+        with urllib.request.urlopen(self.base_url + path, timeout=5) as answer:
+            return answer.read()
+
+    def answers(self, path: str) -> bool:
+        try:
+            self._get(path)
+        except OSError:  # HTTPError included
+            return False
+        return True
+
+    def routes(self) -> set[str]:
+        """Paths in the build's OpenAPI document."""
+        return set(json.loads(self._get("/openapi.json"))["paths"])
+
+    def answers_by_status(self, route: str) -> Counter[str]:
+        """The service's own count of answers on `route`, by status, from /metrics."""
+        counts: Counter[str] = Counter()
+        prefix = f's3auth_http_requests_total{{route="{route}",status="'
+        for line in self._get("/metrics").decode().splitlines():
+            if line.startswith(prefix):
+                status = line[len(prefix) :].split('"', 1)[0]
+                counts[status] += int(float(line.rsplit(" ", 1)[1]))
+        return counts
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the worker has used so far."""

@@ -6,6 +6,7 @@ accepted; older ones are refused as stale before the store is asked.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Protocol
 
@@ -22,22 +23,30 @@ class ReplayStore(Protocol):
     async def close(self) -> None: ...
 
 
+def _digest(key: str) -> bytes:
+    # Keys are long ("sig:" + 128 hex digits); 16 bytes of BLAKE2b hold a signature's
+    # identity in a third of the memory, and a collision is out of reach (2**-64 at 2**32
+    # keys).
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
 class MemoryReplayStore:
     """Per-process store; replicas or workers each have their own (see RATE_LIMIT_STORAGE)."""
 
     def __init__(self, max_entries: int = 1_000_000) -> None:
-        self._expires: dict[str, float] = {}
+        self._expires: dict[bytes, float] = {}
         self._max_entries = max_entries
         self._next_sweep = 0.0
 
     async def claim(self, key: str, ttl_seconds: float) -> bool:
         now = time.monotonic()
-        expires = self._expires.get(key)
+        key_digest = _digest(key)
+        expires = self._expires.get(key_digest)
         if expires is not None and expires > now:
             return False
         if now >= self._next_sweep or len(self._expires) >= self._max_entries:
             self._sweep(now)
-        self._expires[key] = now + ttl_seconds
+        self._expires[key_digest] = now + ttl_seconds
         return True
 
     def _sweep(self, now: float) -> None:

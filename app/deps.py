@@ -6,12 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.auth.callers import (
-    AuthorizedMiner,
-    AuthorizedValidator,
-    authorize_miner,
-    authorize_validator,
-)
+from app.auth.callers import AuthorizedValidator, authorize_validator
 from app.services import Services
 from config import Settings
 
@@ -32,15 +27,11 @@ async def get_settings(services: ServicesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-# These take the services from the request rather than through ServicesDep: FastAPI
-# resolves nested dependencies at a cost comparable to a signature check.
-async def _miner(request: Request) -> AuthorizedMiner:
-    return await authorize_miner(request, request.app.state.services)
-
-
+# This takes the services from the request rather than through ServicesDep: FastAPI
+# resolves nested dependencies at a cost comparable to a signature check. (The miner
+# route authorizes its caller itself, for the same reason.)
 async def _validator(request: Request) -> AuthorizedValidator:
     return await authorize_validator(request, request.app.state.services)
 
 
-MinerCaller = Annotated[AuthorizedMiner, Depends(_miner)]
 ValidatorCaller = Annotated[AuthorizedValidator, Depends(_validator)]

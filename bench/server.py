@@ -58,7 +58,9 @@ class ServiceProcess:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"the service exited at start; see {self.log_path}")
+                # The log lives in a temporary directory: show its end now.
+                tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-25:])
+                raise RuntimeError(f"the service exited at start:\n{tail}")
             try:
                 with urllib.request.urlopen(self.base_url + "/healthcheck", timeout=2) as r:
                     if json.load(r).get("status") == "ok":

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from app.seaweed import S3Credentials, SeaweedServer, free_ports
+from bench.bucket import prepare_bucket
 from bench.builds import REPO, Build, current_build, ref_build
 from bench.load import WrkMissing, find_wrk, run_wrk
 from bench.profile import flame_graph
@@ -47,6 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=8000,
         help="the most requests/s expected; sizes the signed bodies (more than sent)",
+    )
+    parser.add_argument(
+        "--folders",
+        type=int,
+        default=256,
+        help="miner folders in the bucket, for validators to discover (default: 256)",
     )
     parser.add_argument("--name", default="latest", help="results file name (default: latest)")
     parser.add_argument(
@@ -160,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(
         "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty), replay "
-        f"protection ON (memory://), SeaweedFS as S3, 256-neuron metagraph file; wrk "
+        f"protection ON (memory://), SeaweedFS as S3 with {args.folders} miner folders, "
+        f"256-neuron metagraph file; wrk "
         f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
         f"+ {args.seconds:g} s per endpoint.",
         flush=True,
@@ -172,9 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         neurons = bench_neurons()
         metagraph = write_metagraph(work / "metagraph.json", neurons)
         s3 = stack.enter_context(SeaweedServer(work / "s3", credentials))
-        from app.dev import create_bucket
-
-        create_bucket(s3.endpoint_url, credentials, BUCKET)
+        prepare_bucket(s3.endpoint_url, credentials, BUCKET, neurons, args.folders)
         env = service_env(metagraph, s3, credentials)
         builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
@@ -195,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             "rate_limits": "off",
             "replay_protection": "on (memory://)",
             "s3": "SeaweedFS on loopback",
+            "miner_folders": args.folders,
             "neurons": len(neurons),
         },
         "builds": builds_results,

@@ -16,9 +16,10 @@ from app.errors import add_exception_handlers
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
-from app.routes import docs, health, miners
+from app.routes import docs, health, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
+from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -61,6 +62,12 @@ def build_services(
         s3=s3,
         presigner=Presigner(s3, settings.s3_bucket),
         replay=replay_store or MemoryReplayStore(),
+        discovery=FolderDiscovery(
+            s3,
+            settings.s3_bucket,
+            settings.sources,
+            max_age_seconds=settings.discovery_cache_seconds,
+        ),
     )
 
 
@@ -100,6 +107,7 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     install_metrics(app)
     app.include_router(miners.router)
+    app.include_router(validators.router)
     app.include_router(health.router)
     docs.mount_docs(app)
     return app

@@ -8,6 +8,7 @@ from botocore.client import BaseClient
 
 from app.auth.replay import ReplayStore
 from app.metagraph import MetagraphCache
+from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -19,8 +20,10 @@ class Services:
     s3: BaseClient
     presigner: Presigner
     replay: ReplayStore
+    discovery: FolderDiscovery
 
     async def close(self) -> None:
         await self.metagraph.stop()
+        await self.discovery.close()
         await self.replay.close()
         self.s3.close()

@@ -1,0 +1,133 @@
+"""Validators read every miner's data: the access bundle, paged listings and GET URLs."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from app.deps import DownloaderCaller, ReaderCaller, ServicesDep, ValidatorCaller
+from app.routes.miners import miner_folder
+from app.routes.openapi import json_body, refusals
+from app.schemas import (
+    FileEntry,
+    FileList,
+    FileUrls,
+    FileUrlsRequest,
+    ListFilesRequest,
+    ValidatorAccess,
+    ValidatorAccessRequest,
+)
+from app.storage.discovery import Folders, source_prefix
+from app.storage.listing import list_page
+from app.storage.presign import Presigner
+
+router = APIRouter(tags=["validators"])
+
+# How long /list-files URLs live: the /get-file-urls default, capped by ACCESS_TTL_SECONDS.
+LIST_FILES_URL_SECONDS = 3600
+
+
+def expiry_after(seconds: int) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+
+
+def bundle_urls(
+    presigner: Presigner, folders: Folders, sources: tuple[str, ...], expires_in: int
+) -> dict[str, Any]:
+    """The `urls` of a validator bundle: data/, each source, and each existing folder."""
+    list_url = presigner.list_url
+    urls_sources = {
+        source: {
+            "list_miners": list_url(source_prefix(source), expires_in=expires_in, delimiter="/"),
+            "prefix": source_prefix(source),
+        }
+        for source in sources
+    }
+    miners: dict[str, dict[str, dict[str, str]]] = {}
+    for source in sources:
+        for name in folders.by_source.get(source, ()):
+            folder = miner_folder(source, name)
+            miners.setdefault(name, {})[source] = {
+                "list_files": list_url(folder, expires_in=expires_in),
+                "prefix": folder,
+            }
+    return {
+        "global": {"list_all_data": list_url("data/", expires_in=expires_in, delimiter="/")},
+        "sources": urls_sources,
+        "miners": miners,
+    }
+
+
+@router.post(
+    "/get-validator-access",
+    response_model=ValidatorAccess,
+    openapi_extra=json_body(ValidatorAccessRequest),
+    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+)
+async def get_validator_access(validator: ValidatorCaller, services: ServicesDep) -> Response:
+    """Grant presigned list URLs for all of data/, each source and every miner folder."""
+    settings = services.settings
+    folders = await services.discovery.folders()
+    body = {
+        "bucket": settings.s3_bucket,
+        "region": settings.s3_region,
+        "validator_hotkey": validator.hotkey,
+        "expiry": expiry_after(validator.expires_in),
+        "expiry_seconds": validator.expires_in,
+        "urls": bundle_urls(services.presigner, folders, settings.sources, validator.expires_in),
+    }
+    # Thousands of URLs: serialised once here rather than validated again by a model.
+    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+
+
+@router.post(
+    "/list-files",
+    response_model=FileList,
+    openapi_extra=json_body(ListFilesRequest),
+    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+)
+async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
+    """One page of a miner folder's files, each with a presigned GET URL (btauth/1)."""
+    settings = services.settings
+    body = reader.request
+    expires_in = min(LIST_FILES_URL_SECONDS, settings.access_ttl_seconds)
+    page = await list_page(
+        services.s3,
+        settings.s3_bucket,
+        miner_folder(body.source, body.coldkey),
+        token=body.continuation_token,
+        max_keys=body.max_keys,
+    )
+    get_url = services.presigner.get_url
+    return FileList(
+        files=[
+            FileEntry(
+                key=obj.key,
+                size=obj.size,
+                last_modified=obj.last_modified.astimezone(UTC).isoformat(timespec="seconds"),
+                url=get_url(obj.key, expires_in=expires_in),
+            )
+            for obj in page.objects
+        ],
+        next_token=page.next_token,
+        expiry=expiry_after(expires_in),
+    )
+
+
+@router.post(
+    "/get-file-urls",
+    response_model=FileUrls,
+    openapi_extra=json_body(FileUrlsRequest),
+    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+)
+async def get_file_urls(downloader: DownloaderCaller, services: ServicesDep) -> FileUrls:
+    """Presigned GET URLs for up to 1000 keys under data/ (btauth/1, validators)."""
+    expires_in = downloader.request.expires_in
+    get_url = services.presigner.get_url
+    return FileUrls(
+        urls={key: get_url(key, expires_in=expires_in) for key in downloader.request.keys},
+        expiry=expiry_after(expires_in),
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Response
 
@@ -20,9 +19,8 @@ from app.schemas import (
     ValidatorAccess,
     ValidatorAccessRequest,
 )
-from app.storage.discovery import Folders, source_prefix
+from app.storage.bundle import bundle_urls_json
 from app.storage.listing import list_page
-from app.storage.presign import Presigner
 
 router = APIRouter(tags=["validators"])
 
@@ -32,33 +30,6 @@ LIST_FILES_URL_SECONDS = 3600
 
 def expiry_after(seconds: int) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-
-
-def bundle_urls(
-    presigner: Presigner, folders: Folders, sources: tuple[str, ...], expires_in: int
-) -> dict[str, Any]:
-    """The `urls` of a validator bundle: data/, each source, and each existing folder."""
-    list_url = presigner.list_url
-    urls_sources = {
-        source: {
-            "list_miners": list_url(source_prefix(source), expires_in=expires_in, delimiter="/"),
-            "prefix": source_prefix(source),
-        }
-        for source in sources
-    }
-    miners: dict[str, dict[str, dict[str, str]]] = {}
-    for source in sources:
-        for name in folders.by_source.get(source, ()):
-            folder = miner_folder(source, name)
-            miners.setdefault(name, {})[source] = {
-                "list_files": list_url(folder, expires_in=expires_in),
-                "prefix": folder,
-            }
-    return {
-        "global": {"list_all_data": list_url("data/", expires_in=expires_in, delimiter="/")},
-        "sources": urls_sources,
-        "miners": miners,
-    }
 
 
 @router.post(
@@ -71,16 +42,19 @@ async def get_validator_access(validator: ValidatorCaller, services: ServicesDep
     """Grant presigned list URLs for all of data/, each source and every miner folder."""
     settings = services.settings
     folders = await services.discovery.folders()
-    body = {
-        "bucket": settings.s3_bucket,
-        "region": settings.s3_region,
-        "validator_hotkey": validator.hotkey,
-        "expiry": expiry_after(validator.expires_in),
-        "expiry_seconds": validator.expires_in,
-        "urls": bundle_urls(services.presigner, folders, settings.sources, validator.expires_in),
-    }
-    # Thousands of URLs: serialised once here rather than validated again by a model.
-    return Response(json.dumps(body, separators=(",", ":")), media_type="application/json")
+    head = json.dumps(
+        {
+            "bucket": settings.s3_bucket,
+            "region": settings.s3_region,
+            "validator_hotkey": validator.hotkey,
+            "expiry": expiry_after(validator.expires_in),
+            "expiry_seconds": validator.expires_in,
+        },
+        separators=(",", ":"),
+    )
+    urls = bundle_urls_json(services.presigner, folders, settings.sources, validator.expires_in)
+    # Thousands of URLs: written once as JSON text, not validated again by a model.
+    return Response(f'{head[:-1]},"urls":{urls}}}', media_type="application/json")
 
 
 @router.post(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from botocore.client import BaseClient
 
 from app.errors import Unavailable
-from app.storage.sigv4 import Signer, encode, encode_key
+from app.storage.sigv4 import UNSIGNED_PAYLOAD, Signer, encode, encode_key
 
 POLICY_EXPIRATION = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -151,20 +151,46 @@ class Presigner:
 
     def list_url(self, prefix: str, *, expires_in: int, delimiter: str | None = None) -> str:
         """A ListObjectsV2 URL for `prefix`; keys come back URL-encoded, as botocore asks."""
+        return self.list_urls([prefix], expires_in=expires_in, delimiter=delimiter)[0]
+
+    def list_urls(
+        self, prefixes: Iterable[str], *, expires_in: int, delimiter: str | None = None
+    ) -> list[str]:
+        """ListObjectsV2 URLs for many prefixes, sharing everything but the prefix."""
         where = self.addressing
-        params = [("list-type", "2"), ("prefix", encode(prefix))]
-        if delimiter:
-            params.append(("delimiter", encode(delimiter)))
-        params.append(("encoding-type", "url"))
-        query = self.signer().presign_query(
-            host=where.host, path=where.bucket_path, params=params, expires_in=expires_in
+        signer = self.signer()
+        auth_canonical, auth_url = signer.auth_params(expires_in)
+        signature = signer.signature
+        # Canonical order sorts X-Amz-* first, then delimiter < encoding-type < list-type
+        # < prefix; the URL keeps botocore's order.
+        delimiter_param = f"&delimiter={encode(delimiter)}" if delimiter else ""
+        canonical_head = (
+            f"GET\n{where.bucket_path}\n{auth_canonical}{delimiter_param}"
+            "&encoding-type=url&list-type=2&prefix="
         )
-        return f"{where.origin}{where.bucket_path}?{query}"
+        canonical_tail = f"\nhost:{where.host}\n\nhost\n{UNSIGNED_PAYLOAD}"
+        url_head = f"{where.origin}{where.bucket_path}?list-type=2&prefix="
+        url_tail = f"{delimiter_param}&encoding-type=url&{auth_url}&X-Amz-Signature="
+        urls = []
+        for prefix in prefixes:
+            encoded = encode(prefix)
+            sig = signature(canonical_head + encoded + canonical_tail)
+            urls.append(url_head + encoded + url_tail + sig)
+        return urls
 
     def get_url(self, key: str, *, expires_in: int) -> str:
+        return self.get_urls([key], expires_in=expires_in)[0]
+
+    def get_urls(self, keys: Iterable[str], *, expires_in: int) -> list[str]:
+        """GetObject URLs for many keys, sharing everything but the key."""
         where = self.addressing
-        path = where.object_path + encode_key(key)
-        query = self.signer().presign_query(
-            host=where.host, path=path, params=[], expires_in=expires_in
-        )
-        return f"{where.origin}{path}?{query}"
+        signer = self.signer()
+        auth_canonical, auth_url = signer.auth_params(expires_in)
+        signature = signer.signature
+        canonical_tail = f"\n{auth_canonical}\nhost:{where.host}\n\nhost\n{UNSIGNED_PAYLOAD}"
+        url_tail = f"?{auth_url}&X-Amz-Signature="
+        urls = []
+        for key in keys:
+            path = where.object_path + encode_key(key)
+            urls.append(where.origin + path + url_tail + signature(f"GET\n{path}{canonical_tail}"))
+        return urls

@@ -107,6 +107,18 @@ class Signer:
         outer.update(inner.digest())
         return outer.hexdigest()
 
+    def auth_params(self, expires_in: int) -> tuple[str, str]:
+        """The X-Amz-* parameters (without the signature): sorted for the canonical
+        request, and in botocore's order for the URL."""
+        expires = str(expires_in)
+        head, tail = self._auth_canonical
+        url_head, url_tail = self._auth_url
+        return f"{head}{expires}{tail}", f"{url_head}{expires}{url_tail}"
+
+    def signature(self, canonical_request: str) -> str:
+        digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+        return self.sign(self._sts_head + digest)
+
     def presign_query(
         self,
         *,
@@ -121,26 +133,14 @@ class Signer:
         Parameter order follows botocore (operation parameters, then X-Amz-*) so URLs are
         byte-identical to the ones its client would hand out.
         """
-        expires = str(expires_in)
-        head, tail = self._auth_canonical
-        auth_canonical = f"{head}{expires}{tail}"
-        own = "&".join(f"{k}={v}" for k, v in params)
-        if not params:
-            canonical_query = auth_canonical
-        elif all(k > "X-Amz-Z" for k, _ in params):
-            # S3's parameter names are lowercase and sort after every X-Amz-* name.
-            canonical_query = auth_canonical + "&" + "&".join(f"{k}={v}" for k, v in sorted(params))
-        else:
-            pairs = sorted([*params, *(tuple(p.split("=", 1)) for p in auth_canonical.split("&"))])
-            canonical_query = "&".join(f"{k}={v}" for k, v in pairs)
-        canonical_request = (
+        auth_canonical, auth_url = self.auth_params(expires_in)
+        auth_pairs = [tuple(p.split("=", 1)) for p in auth_canonical.split("&")]
+        canonical_query = "&".join(f"{k}={v}" for k, v in sorted([*params, *auth_pairs]))
+        signature = self.signature(
             f"{method}\n{path}\n{canonical_query}\nhost:{host}\n\nhost\n{UNSIGNED_PAYLOAD}"
         )
-        digest = hashlib.sha256(canonical_request.encode()).hexdigest()
-        signature = self.sign(self._sts_head + digest)
-        head, tail = self._auth_url
-        query = f"{head}{expires}{tail}&X-Amz-Signature={signature}"
-        return f"{own}&{query}" if own else query
+        own = "".join(f"{k}={v}&" for k, v in params)
+        return f"{own}{auth_url}&X-Amz-Signature={signature}"
 
     def post_fields(
         self, *, expiration: str, conditions: list[Any], fields: dict[str, str]

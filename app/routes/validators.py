@@ -75,16 +75,16 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
         token=body.continuation_token,
         max_keys=body.max_keys,
     )
-    get_url = services.presigner.get_url
+    urls = services.presigner.get_urls([obj.key for obj in page.objects], expires_in=expires_in)
     return FileList(
         files=[
             FileEntry(
                 key=obj.key,
                 size=obj.size,
                 last_modified=obj.last_modified.astimezone(UTC).isoformat(timespec="seconds"),
-                url=get_url(obj.key, expires_in=expires_in),
+                url=url,
             )
-            for obj in page.objects
+            for obj, url in zip(page.objects, urls, strict=True)
         ],
         next_token=page.next_token,
         expiry=expiry_after(expires_in),
@@ -99,9 +99,10 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
 )
 async def get_file_urls(downloader: DownloaderCaller, services: ServicesDep) -> FileUrls:
     """Presigned GET URLs for up to 1000 keys under data/ (btauth/1, validators)."""
+    keys = downloader.request.keys
     expires_in = downloader.request.expires_in
-    get_url = services.presigner.get_url
+    urls = services.presigner.get_urls(keys, expires_in=expires_in)
     return FileUrls(
-        urls={key: get_url(key, expires_in=expires_in) for key in downloader.request.keys},
+        urls=dict(zip(keys, urls, strict=True)),
         expiry=expiry_after(expires_in),
     )

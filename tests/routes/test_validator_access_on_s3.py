@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
 import httpx2
+import pytest
 from fastapi.testclient import TestClient
 
+from app.logs import configure_logging
+from app.main import create_app
+from config import Settings
 from tests.conftest import S3Server, Subnet
 from tests.signing import btauth_request, validator_body
 
@@ -186,3 +191,37 @@ def test_get_url_for_one_key_does_not_open_another(
 
     assert httpx2.get(url, timeout=30).status_code == 200
     assert httpx2.get(url.replace("granted.bin", "secret.bin"), timeout=30).status_code == 403
+
+
+def test_validator_answers_log_no_signatures_or_urls(
+    s3_settings: Settings,
+    subnet: Subnet,
+    seaweed: S3Server,
+    bucket: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging("debug")
+    caplog.set_level(logging.DEBUG)
+    coldkey = subnet.miner.coldkey.ss58_address
+    put_objects(seaweed, bucket, [f"data/x/{coldkey}/a.bin"])
+    body = validator_body(subnet.validator.hotkey)
+    with TestClient(create_app(s3_settings)) as client:
+        bundle = client.post("/get-validator-access", json=body).json()
+        listing = btauth_post(
+            client, subnet.validator.hotkey, "/list-files", {"source": "x", "coldkey": coldkey}
+        ).json()
+        urls = btauth_post(
+            client, subnet.validator.hotkey, "/get-file-urls", {"keys": ["data/x/b"]}
+        ).json()
+
+    signed = [
+        bundle["urls"]["global"]["list_all_data"],
+        bundle["urls"]["miners"][coldkey]["x"]["list_files"],
+        listing["files"][0]["url"],
+        urls["urls"]["data/x/b"],
+    ]
+    secrets = [body["signature"][2:]] + [url.split("X-Amz-Signature=")[1] for url in signed]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records
+    for secret in secrets:
+        assert secret not in logged

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from botocore.client import BaseClient
 
 from app.auth.replay import ReplayStore
+from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
@@ -20,10 +21,12 @@ class Services:
     s3: BaseClient
     presigner: Presigner
     replay: ReplayStore
+    limits: RateLimits
     discovery: FolderDiscovery
 
     async def close(self) -> None:
         await self.metagraph.stop()
         await self.discovery.close()
         await self.replay.close()
+        await self.limits.close()
         self.s3.close()

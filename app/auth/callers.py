@@ -31,6 +31,7 @@ from app.errors import (
     PayloadTooLarge,
     describe_validation_error,
 )
+from app.limits import HotkeyKind
 from app.metagraph import Neuron, Snapshot
 from app.middleware import ANY_BODY_LIMIT
 from app.schemas import (
@@ -191,6 +192,19 @@ async def claim_once(proof: Proof, services: Services) -> None:
         raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
 
 
+async def claim_and_limit(proof: Proof, kind: HotkeyKind, services: Services) -> None:
+    """Marks the signature used and counts it against the hotkey's quota.
+
+    Runs only for a verified, registered, allowed caller, so nobody else can spend a
+    hotkey's quota. A quota already spent is refused before the signature is marked
+    used (the client may resend it after Retry-After), and a replay is refused before
+    it is counted (a leaked signature cannot drain its owner's quota).
+    """
+    await services.limits.ensure_room(kind, proof.hotkey)
+    await claim_once(proof, services)
+    await services.limits.hit_hotkey(kind, proof.hotkey)
+
+
 def grant_lifetime(requested_expiry: int | None, ttl: int) -> int:
     """Seconds the grant lives: the configured TTL, cut short by the caller's own expiry."""
     if requested_expiry is None:
@@ -237,7 +251,7 @@ async def authorize_miner(request: Request, services: Services) -> AuthorizedMin
             "The coldkey does not own this hotkey on the subnet.", code="coldkey_mismatch"
         )
     require_allowed_source(body.source, services)
-    await claim_once(proof, services)
+    await claim_and_limit(proof, "miner", services)
     return AuthorizedMiner(proof.hotkey, body.coldkey, body.source, expires_in)
 
 
@@ -248,7 +262,7 @@ async def authorize_validator(request: Request, services: Services) -> Authorize
     proof = prove_hotkey(request, raw, body, services, validator_message)
     neuron = registered_neuron(services.metagraph.current(), proof.hotkey)
     require_validator(neuron, services.settings.validator_min_stake)
-    await claim_once(proof, services)
+    await claim_and_limit(proof, "validator", services)
     return AuthorizedValidator(proof.hotkey, neuron, expires_in)
 
 
@@ -290,17 +304,17 @@ async def authorize_reader(request: Request, services: Services) -> AuthorizedRe
     check_folder_names(body.coldkey, body.source)
     proof = prove_hotkey(request, raw, body, services, legacy_message=None)
     neuron = registered_neuron(services.metagraph.current(), proof.hotkey)
-    if neuron.coldkey != body.coldkey:
-        refusal = validator_refusal(neuron, services.settings.validator_min_stake)
-        if refusal is not None:
-            if refusal.code == "no_permit":
-                refusal = NotAllowed(
-                    "Miners may list only folders of the coldkey that owns their hotkey.",
-                    code="coldkey_mismatch",
-                )
-            raise refusal
+    refusal = validator_refusal(neuron, services.settings.validator_min_stake)
+    if refusal is not None and neuron.coldkey != body.coldkey:
+        if refusal.code == "no_permit":
+            refusal = NotAllowed(
+                "Miners may list only folders of the coldkey that owns their hotkey.",
+                code="coldkey_mismatch",
+            )
+        raise refusal
     require_allowed_source(body.source, services)
-    await claim_once(proof, services)
+    # A validator's listings count against its validator quota, a miner's against its own.
+    await claim_and_limit(proof, "validator" if refusal is None else "miner", services)
     return AuthorizedReader(proof.hotkey, body)
 
 
@@ -318,5 +332,5 @@ async def authorize_downloader(request: Request, services: Services) -> Authoriz
         refusal = key_refusal(key)
         if refusal is not None:
             raise refusal
-    await claim_once(proof, services)
+    await claim_and_limit(proof, "validator", services)
     return AuthorizedDownloader(proof.hotkey, body)

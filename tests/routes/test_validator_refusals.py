@@ -8,7 +8,8 @@ import pytest
 from bittensor.sp_core import Keypair
 from fastapi.testclient import TestClient
 
-from tests.conftest import Subnet
+from app.main import create_app
+from tests.conftest import SettingsFactory, Subnet
 from tests.signing import btauth_request, validator_body
 
 
@@ -171,3 +172,22 @@ def test_file_urls_accept_exactly_1000_keys(client: TestClient, subnet: Subnet) 
     response = btauth_post(client, subnet.validator.hotkey, "/get-file-urls", {"keys": keys})
     assert response.status_code == 200, response.text
     assert list(response.json()["urls"]) == keys
+
+
+def test_file_urls_and_list_files_count_against_the_validator_quota(
+    make_settings: SettingsFactory, subnet: Subnet
+) -> None:
+    hotkey = subnet.validator.hotkey
+    with TestClient(create_app(make_settings(rate_limit_validator="2/hour"))) as client:
+        first = btauth_post(client, hotkey, "/get-file-urls", {"keys": ["data/x/a"]})
+        second = btauth_post(client, hotkey, "/get-file-urls", {"keys": ["data/x/a"]})
+        listing = btauth_post(
+            client,
+            hotkey,
+            "/list-files",
+            {"source": "x", "coldkey": subnet.miner.coldkey.ss58_address},
+        )
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert refusal(listing) == (429, "rate_limited")
+    assert listing.json()["limit"] == "validator"

@@ -21,17 +21,17 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 SERVICE = "s3"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def encode(value: str) -> str:
     """Query-string encoding of SigV4 (RFC 3986 unreserved characters stay).
 
-    Cached: the same prefixes and keys are signed again and again, and `quote` costs more
-    than the rest of a signature.
+    Cached: every bundle signs the same folder prefixes again, and `quote` costs as much
+    as the rest of a signature.
     """
     return quote(value, safe="-_.~")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def encode_key(key: str) -> str:
     """An object key as a URL path: S3 keeps `/` as is and does not normalise the path."""
     return quote(key, safe="/~")

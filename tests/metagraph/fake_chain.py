@@ -14,10 +14,11 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from bittensor.balance import Balance
 from bittensor import runtime_api
+from bittensor.balance import Balance
 
 RAO_PER_ALPHA = 10**9
+TOKEN_SYMBOL = "\u03b9"  # the subnet's alpha symbol
 GET_METAGRAPH = tuple(runtime_api.SubnetInfoRuntimeApi.get_metagraph)
 
 
@@ -63,7 +64,7 @@ class FakeChain:
         return {
             "netuid": self.netuid,
             "name": list(b"data universe"),
-            "symbol": list("ι".encode()),
+            "symbol": list(TOKEN_SYMBOL.encode()),
             "identity": None,
             "network_registered_at": 1_000,
             "owner_hotkey": self.neurons[0].hotkey,
@@ -130,7 +131,7 @@ class FakeSubstrate:
         block_hash: str | None = None,
     ) -> list[tuple[Any, Any]]:
         if (module, storage_function) == ("SubtensorModule", "TokenSymbol"):
-            return [(self.chain.netuid, list("ι".encode()))]
+            return [(self.chain.netuid, list(TOKEN_SYMBOL.encode()))]
         raise NotImplementedError(f"{module}.{storage_function} is not faked")
 
     async def runtime_call(

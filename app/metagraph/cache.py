@@ -86,7 +86,10 @@ class MetagraphCache:
     async def refresh(self) -> Snapshot:
         """Load once; on failure the previous snapshot stays in place and the error is raised."""
         try:
-            snapshot = await asyncio.wait_for(self.source.load(), self.load_timeout_seconds)
+            # Not wait_for: on Python 3.11 it can swallow a cancel that lands as the load
+            # finishes, and then stop() would wait on the refresher forever.
+            async with asyncio.timeout(self.load_timeout_seconds):
+                snapshot = await self.source.load()
         except Exception as exc:
             reason = self._describe_failure(exc)
             self.last_error = reason
@@ -106,7 +109,7 @@ class MetagraphCache:
         if str(exc):
             return f"{type(exc).__name__}: {exc}"
         if isinstance(exc, TimeoutError):
-            # wait_for's own timeout carries no text; say what it means for operators.
+            # A load timeout carries no text; say what it means for operators.
             return f"TimeoutError: no answer within {self.load_timeout_seconds:g} s"
         return type(exc).__name__
 

@@ -167,3 +167,20 @@ def test_app_configured_for_a_chain_endpoint_that_refuses_starts_degraded(
     assert health.status_code == 503
     assert health.json()["status"] == "degraded"
     assert "RpcConnectionError" in health.json()["reason"]
+
+
+def test_health_says_the_first_chain_load_is_still_running_while_it_hangs(
+    chain_app: AppFactory, chain: FakeChain
+) -> None:
+    gate = chain.block_thread()
+    try:
+        with TestClient(chain_app()) as client:
+            assert chain.entered.wait(10), "the first load never reached the chain"
+            health = client.get("/healthcheck")
+            gate.set()
+    finally:
+        gate.set()
+
+    assert health.status_code == 503
+    assert health.json()["status"] == "degraded"
+    assert "the first load from the chain is still running" in health.json()["reason"]

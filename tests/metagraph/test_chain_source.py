@@ -6,10 +6,12 @@ import asyncio
 
 import pytest
 from bittensor import RpcConnectionError
+from pydantic import ValidationError
 
 from app.errors import Unavailable
 from app.metagraph import MetagraphCache
 from app.metagraph.chain import ChainSource, SubnetNotFound
+from config import Settings, describe_errors
 from tests.conftest import Subnet
 from tests.metagraph.conftest import NETUID, chain_source
 from tests.metagraph.fake_chain import RAO_PER_ALPHA, ChainNeuron, FakeChain
@@ -141,3 +143,17 @@ def test_a_snapshot_older_than_the_max_age_is_refused_as_stale(chain: FakeChain)
     with pytest.raises(Unavailable) as refused:
         cache.current()
     assert refused.value.code == "metagraph_stale"
+
+
+@pytest.mark.parametrize("network", ["finney", "test", "local", "wss://node.example:443"])
+def test_known_network_names_and_websocket_urls_are_accepted(network: str) -> None:
+    assert Settings(_env_file=None, bt_network=network).bt_network == network
+
+
+def test_an_unknown_network_name_stops_startup_naming_bt_network() -> None:
+    with pytest.raises(ValidationError) as invalid:
+        Settings(_env_file=None, bt_network="finny")
+
+    [line] = describe_errors(invalid.value)
+    assert line.startswith("BT_NETWORK:")
+    assert "'finny' is not a known network" in line

@@ -127,10 +127,15 @@ class ChainSource:
         future = worker.submit(self._fetch(worker))
         try:
             return await asyncio.wrap_future(future)
-        except BaseException:
+        except BaseException as exc:
             # Cancels the read on the worker's loop if it is still running there.
             future.cancel()
             self._drop(worker)
+            task = asyncio.current_task()
+            if isinstance(exc, asyncio.CancelledError) and task and not task.cancelling():
+                # The worker went away under this read (close() or another load's failure);
+                # the caller was not cancelled, so this is a failed load, not a cancellation.
+                raise ConnectionError("the chain connection was closed during the read") from None
             raise
 
     async def _fetch(self, worker: _Worker) -> Snapshot:

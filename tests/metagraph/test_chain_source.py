@@ -157,3 +157,24 @@ def test_an_unknown_network_name_stops_startup_naming_bt_network() -> None:
     [line] = describe_errors(invalid.value)
     assert line.startswith("BT_NETWORK:")
     assert "'finny' is not a known network" in line
+
+
+def test_a_load_cut_short_by_close_fails_as_a_load_not_as_a_cancellation(
+    chain: FakeChain,
+) -> None:
+    async def scenario() -> BaseException | None:
+        source = chain_source(chain)
+        chain.stalled = True
+        pending = asyncio.create_task(source.load())
+        await asyncio.to_thread(chain.entered.wait, 10)
+        await source.close()
+        try:
+            await pending
+        except BaseException as exc:
+            return exc
+        return None
+
+    error = asyncio.run(scenario())
+
+    assert isinstance(error, ConnectionError)
+    assert chain.closes == 1

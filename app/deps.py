@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.auth.callers import AuthorizedValidator, authorize_validator
+from app.auth.callers import (
+    AuthorizedDownloader,
+    AuthorizedReader,
+    AuthorizedValidator,
+    authorize_downloader,
+    authorize_reader,
+    authorize_validator,
+)
 from app.services import Services
 from config import Settings
 
@@ -27,11 +34,21 @@ async def get_settings(services: ServicesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-# This takes the services from the request rather than through ServicesDep: FastAPI
+# These take the services from the request rather than through ServicesDep: FastAPI
 # resolves nested dependencies at a cost comparable to a signature check. (The miner
 # route authorizes its caller itself, for the same reason.)
 async def _validator(request: Request) -> AuthorizedValidator:
     return await authorize_validator(request, request.app.state.services)
 
 
+async def _reader(request: Request) -> AuthorizedReader:
+    return await authorize_reader(request, request.app.state.services)
+
+
+async def _downloader(request: Request) -> AuthorizedDownloader:
+    return await authorize_downloader(request, request.app.state.services)
+
+
 ValidatorCaller = Annotated[AuthorizedValidator, Depends(_validator)]
+ReaderCaller = Annotated[AuthorizedReader, Depends(_reader)]
+DownloaderCaller = Annotated[AuthorizedDownloader, Depends(_downloader)]

@@ -34,19 +34,16 @@ async def get_settings(services: ServicesDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-# These take the services from the request rather than through ServicesDep: FastAPI
-# resolves nested dependencies at a cost comparable to a signature check. (The miner
-# route authorizes its caller itself, for the same reason.)
-async def _validator(request: Request) -> AuthorizedValidator:
-    return await authorize_validator(request, request.app.state.services)
+async def _validator(request: Request, services: ServicesDep) -> AuthorizedValidator:
+    return await authorize_validator(request, services)
 
 
-async def _reader(request: Request) -> AuthorizedReader:
-    return await authorize_reader(request, request.app.state.services)
+async def _reader(request: Request, services: ServicesDep) -> AuthorizedReader:
+    return await authorize_reader(request, services)
 
 
-async def _downloader(request: Request) -> AuthorizedDownloader:
-    return await authorize_downloader(request, request.app.state.services)
+async def _downloader(request: Request, services: ServicesDep) -> AuthorizedDownloader:
+    return await authorize_downloader(request, services)
 
 
 ValidatorCaller = Annotated[AuthorizedValidator, Depends(_validator)]

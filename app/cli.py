@@ -1,4 +1,4 @@
-"""`s3auth`: run the service, or the embedded development stack."""
+"""`s3auth`: run the service or the embedded development stack, and the client commands."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from app.client.cli import add_client_commands
 from config import Settings, describe_errors
 
 Handler = Callable[[argparse.Namespace], int]
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(handler=_dev)
 
+    add_client_commands(commands)
     return parser
 
 

@@ -69,7 +69,12 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         description="Commands for miners. Your hotkey signs; the coldkey that owns it "
         "names your folder data/<source>/<coldkey>/.",
     )
-    group = miner.add_subparsers(dest="miner_command", required=True, metavar="COMMAND")
+    group = miner.add_subparsers(
+        dest="miner_command",
+        required=True,
+        metavar="COMMAND",
+        help="the command to run; each takes --help",
+    )
     upload = _command(
         group,
         "upload",
@@ -135,7 +140,12 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         description="Commands for validators. Your hotkey needs a validator permit and "
         "enough stake on the subnet.",
     )
-    group = validator.add_subparsers(dest="validator_command", required=True, metavar="COMMAND")
+    group = validator.add_subparsers(
+        dest="validator_command",
+        required=True,
+        metavar="COMMAND",
+        help="the command to run; each takes --help",
+    )
     ls = _command(
         group,
         "ls",
@@ -266,7 +276,12 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         help="operator checks against a live deployment",
         description="Checks an operator runs against a live deployment.",
     )
-    group = check.add_subparsers(dest="check_command", required=True, metavar="COMMAND")
+    group = check.add_subparsers(
+        dest="check_command",
+        required=True,
+        metavar="COMMAND",
+        help="the command to run; each takes --help",
+    )
     isolation = _command(
         group,
         "isolation",

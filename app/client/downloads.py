@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -54,8 +54,8 @@ class DownloadReport:
 
 def destination(out: Path, key: str) -> Path:
     """Where `key` is written under `out`; keys that would escape `out` are refused."""
-    parts = PurePosixPath(key).parts
-    if not parts or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+    parts = key.split("/")
+    if any(part in ("", ".", "..") or "\\" in part for part in parts):
         raise ClientError(f"refusing to write key {key!r}: it is not a plain relative path")
     return out.joinpath(*parts)
 

@@ -1,0 +1,81 @@
+"""Every client command parses, prints its help and explains each option."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import build_parser, main
+
+COMMANDS = [
+    ["miner"],
+    ["miner", "upload"],
+    ["validator"],
+    ["validator", "ls"],
+    ["validator", "get"],
+    ["check"],
+    ["check", "isolation"],
+]
+
+
+def subcommand(path: list[str]) -> argparse.ArgumentParser:
+    parser = build_parser()
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_help_prints_usage_and_description(
+    path: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*path, "--help"])
+
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert out.startswith(f"usage: s3auth {' '.join(path)}")
+    first_words = " ".join(subcommand(path).description.split()[:6])
+    assert first_words in " ".join(out.split())
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_option_has_help_text(path: list[str]) -> None:
+    parser = subcommand(path)
+    for action in parser._actions:
+        assert action.help and action.help != argparse.SUPPRESS, action.dest
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["miner", "upload", "f", "--source", "x", "--hotkey-uri", "//a", "--json"],
+        ["validator", "ls", "--source", "x", "--miner", "5F", "--wallet", "w", "--hotkey", "h"],
+        ["validator", "get", "data/x/a/b", "--out", "d", "--jobs", "2"],
+        ["validator", "get", "--miner", "5F", "--source", "x"],
+        ["check", "isolation", "--url", "http://h", "--other-coldkey", "5F", "--auth", "legacy"],
+    ],
+)
+def test_documented_invocations_parse(argv: list[str]) -> None:
+    assert callable(build_parser().parse_args(argv).handler)
+
+
+def test_upload_without_source_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["miner", "upload", "file.bin"])
+    assert exit_info.value.code == 2
+    assert "--source" in capsys.readouterr().err
+
+
+def test_client_package_imports_without_the_server_stack() -> None:
+    code = (
+        "import sys, app.client, app.client.cli, app.client.commands, app.auth.legacy\n"
+        "loaded = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis'} & set(sys.modules)\n"
+        "assert not loaded, loaded"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,103 @@
+"""Pure parts of the client: policy reading, upload planning, safe download paths, ETags."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from app.client.downloads import destination, etag_matches
+from app.client.errors import ClientError
+from app.client.listing import parse_list_objects_xml
+from app.client.policy import encode_policy, policy_limits
+from app.client.uploads import normalize_prefix, plan_upload
+
+
+def test_limits_come_from_the_signed_policy() -> None:
+    policy = {
+        "conditions": [
+            ["content-length-range", 1024, 4096],
+            ["starts-with", "$key", "data/x/5F/"],
+            {"acl": "private"},
+        ]
+    }
+    limits = policy_limits({"policy": encode_policy(policy)}, {"min_bytes": 1, "max_bytes": 9})
+
+    assert (limits.min_bytes, limits.max_bytes, limits.key_prefix) == (1024, 4096, "data/x/5F/")
+    assert limits.refuses_size(1023) is not None
+    assert limits.refuses_size(1024) is None
+    assert limits.refuses_size(4097) is not None
+
+
+def test_limits_fall_back_to_the_grant_when_the_policy_is_unreadable() -> None:
+    limits = policy_limits({"policy": "not base64 json"}, {"min_bytes": 10, "max_bytes": 20})
+    assert (limits.min_bytes, limits.max_bytes) == (10, 20)
+
+
+def test_folder_files_keep_their_relative_paths_and_hidden_ones_are_left_out(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "data" / "train").mkdir(parents=True)
+    (tmp_path / "data" / "train" / "0.parquet").write_bytes(b"a")
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "lock").write_bytes(b"b")
+    single = tmp_path / "extra.bin"
+    single.write_bytes(b"cc")
+
+    planned = plan_upload([tmp_path / "data", single], prefix="/v1//")
+
+    assert {(f.name, f.size) for f in planned} == {
+        ("v1/train/0.parquet", 1),
+        ("v1/extra.bin", 2),
+    }
+    assert [f.name for f in plan_upload([tmp_path])] == ["data/train/0.parquet", "extra.bin"]
+
+
+def test_excluded_and_colliding_names(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "f.bin").write_bytes(b"1")
+    (tmp_path / "b" / "f.bin").write_bytes(b"2")
+    (tmp_path / "a" / "notes.md").write_bytes(b"3")
+
+    assert [f.name for f in plan_upload([tmp_path / "a"], exclude=("*.md",))] == ["f.bin"]
+    with pytest.raises(ClientError, match=r"would both upload as f\.bin"):
+        plan_upload([tmp_path / "a", tmp_path / "b"])
+    with pytest.raises(ClientError, match="does not exist"):
+        plan_upload([tmp_path / "missing"])
+
+
+def test_prefix_with_dot_segments_is_refused() -> None:
+    with pytest.raises(ClientError):
+        normalize_prefix("a/../b")
+
+
+@pytest.mark.parametrize("key", ["/etc/passwd", "data/../../x", "data//x", "./data/x", ""])
+def test_keys_that_would_escape_the_output_folder_are_refused(key: str, tmp_path: Path) -> None:
+    with pytest.raises(ClientError):
+        destination(tmp_path, key)
+
+
+def test_plain_key_lands_under_the_output_folder(tmp_path: Path) -> None:
+    assert destination(tmp_path, "data/x/5F/a/b.bin") == tmp_path / "data/x/5F/a/b.bin"
+
+
+def test_etag_check_uses_md5_only_for_single_part_uploads() -> None:
+    md5 = hashlib.md5(b"hello").hexdigest()
+    assert etag_matches(f'"{md5}"', md5)
+    assert not etag_matches('"00000000000000000000000000000000"', md5)
+    assert etag_matches('"0123456789abcdef0123456789abcdef-3"', md5)
+    assert etag_matches(None, md5)
+
+
+def test_list_objects_xml_page() -> None:
+    xml = (
+        '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        "<IsTruncated>true</IsTruncated><NextContinuationToken>t1</NextContinuationToken>"
+        "<Contents><Key>data/x/5F/a.bin</Key><Size>2048</Size>"
+        "<ETag>&quot;abc&quot;</ETag></Contents></ListBucketResult>"
+    )
+    page = parse_list_objects_xml(xml)
+    assert [(f.key, f.size, f.etag) for f in page.files] == [("data/x/5F/a.bin", 2048, '"abc"')]
+    assert page.next_token == "t1"

@@ -14,8 +14,9 @@ from app.client.api import Api, Auth
 from app.client.errors import ClientError
 from app.client.listing import Page, RemoteFile, parse_list_files, walk_pages
 
-# /get-file-urls takes at most this many keys per request (CONTRACT §3).
+# /get-file-urls takes at most 1000 keys per request and bodies up to 256 KiB (CONTRACT §3).
 URL_BATCH = 1000
+URL_BATCH_BYTES = 200_000
 REFRESH_MARGIN_SECONDS = 300
 
 
@@ -124,10 +125,25 @@ class ValidatorClient:
     def file_urls(self, keys: Sequence[str], *, expires_in: int | None = None) -> dict[str, str]:
         """Presigned GET URLs for `keys`, asked for in batches the service accepts."""
         urls: dict[str, str] = {}
-        for start in range(0, len(keys), URL_BATCH):
-            body: dict[str, Any] = {"keys": list(keys[start : start + URL_BATCH])}
+        for batch in batches(keys):
+            body: dict[str, Any] = {"keys": batch}
             if expires_in is not None:
                 body["expires_in"] = expires_in
             data = self.api.post("/get-file-urls", body, auth="btauth")
             urls.update({str(k): str(v) for k, v in data.get("urls", {}).items()})
         return urls
+
+
+def batches(keys: Sequence[str]) -> Iterator[list[str]]:
+    """Consecutive runs of keys small enough for one /get-file-urls request."""
+    batch: list[str] = []
+    size = 0
+    for key in keys:
+        cost = len(key.encode()) + 4  # quotes, comma and space in the JSON list
+        if batch and (len(batch) == URL_BATCH or size + cost > URL_BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(key)
+        size += cost
+    if batch:
+        yield batch

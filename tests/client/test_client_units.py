@@ -101,3 +101,14 @@ def test_list_objects_xml_page() -> None:
     page = parse_list_objects_xml(xml)
     assert [(f.key, f.size, f.etag) for f in page.files] == [("data/x/5F/a.bin", 2048, '"abc"')]
     assert page.next_token == "t1"
+
+
+def test_url_batches_respect_the_key_count_and_body_size() -> None:
+    from app.client.validator import URL_BATCH, URL_BATCH_BYTES, batches
+
+    short = [f"data/x/c/{i}" for i in range(2500)]
+    assert [len(b) for b in batches(short)] == [URL_BATCH, URL_BATCH, 500]
+    long = ["data/x/c/" + "k" * 1000 + str(i) for i in range(600)]
+    sized = list(batches(long))
+    assert sum(len(b) for b in sized) == 600
+    assert all(sum(len(k) + 4 for k in b) <= URL_BATCH_BYTES for b in sized)

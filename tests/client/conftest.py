@@ -146,6 +146,8 @@ def client_settings(
         rate_limit_ip="",
         rate_limit_miner="",
         rate_limit_validator="",
+        # Folder discovery re-lists on every bundle (serving the previous listing meanwhile).
+        discovery_cache_seconds=0,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from pathlib import Path
 
 import httpx2
@@ -22,6 +23,17 @@ from tests.client.conftest import (
     validator_client,
 )
 from tests.conftest import Subnet
+
+
+def wait_for_discovery(live: Deployment, subnet: Subnet, expected: dict[str, list[str]]) -> None:
+    """The bundle serves the previous folder listing while a new one runs; wait it out."""
+    with validator_client(live, subnet) as client:
+        for _ in range(100):
+            access = client.request_access()
+            if {source: access.miners_in(source) for source in access.sources} == expected:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"discovery never showed {expected}")
 
 
 def upload_tree(live: Deployment, subnet: Subnet, root: Path, count: int) -> dict[str, bytes]:
@@ -89,6 +101,7 @@ def test_ls_lists_sources_miners_and_files(
     uploaded = upload_tree(live, subnet, tmp_path, 3)
     coldkey = subnet.miner.coldkey.ss58_address
     args = [*validator_args(live), "--json"]
+    wait_for_discovery(live, subnet, {"x": [coldkey], "reddit": []})
 
     assert main(["validator", "ls", *args]) == 0
     sources = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

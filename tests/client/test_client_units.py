@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,23 @@ def test_url_batches_respect_the_key_count_and_body_size() -> None:
     sized = list(batches(long))
     assert sum(len(b) for b in sized) == 600
     assert all(sum(len(k) + 4 for k in b) <= URL_BATCH_BYTES for b in sized)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    from app.client.progress import BarProgress, NoProgress, progress_for
+
+    assert isinstance(progress_for("x", enabled=True, stream=io.StringIO()), NoProgress)
+    assert isinstance(progress_for("x", enabled=False, stream=Terminal()), NoProgress)
+    terminal = Terminal()
+    bar = progress_for("uploading", enabled=True, stream=terminal)
+    assert isinstance(bar, BarProgress)
+    bar.start(2, 4096)
+    bar.advance(2048)
+    bar.file_done()
+    bar.stop()
+    assert "uploading" in terminal.getvalue()

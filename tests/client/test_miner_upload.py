@@ -228,3 +228,31 @@ def test_list_files_shows_own_folder_with_sizes(
         listed = {f.key: f.size for f in client.list_files()}
     folder = f"data/x/{subnet.miner.coldkey.ss58_address}/"
     assert listed == {folder + "f0.bin": 1024, folder + "f1.bin": 5000}
+
+
+class FlakyStorage(StorageTransport):
+    """Answers the first POST to S3 with 503 SlowDown, as a busy S3 does."""
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method == "POST" and str(request.url).startswith(self.storage_url):
+            with self.lock:
+                self.sent += 1
+                first = self.sent == 1
+            if first:
+                request.read()
+                return httpx2.Response(503, text="<Error><Code>SlowDown</Code></Error>")
+        return self.inner.handle_request(request)
+
+
+def test_transient_storage_error_is_retried(
+    live: Deployment, subnet: Subnet, tmp_path: Path
+) -> None:
+    sample = tmp_path / "a.bin"
+    sample.write_bytes(secrets.token_bytes(3000))
+    transport = FlakyStorage(live.s3.endpoint_url)
+    with miner_client(live, subnet, http=http_through(transport)) as client:
+        report = upload_files(client, plan_upload([sample]))
+
+    assert report.ok and report.uploaded == ["a.bin"]
+    assert transport.sent == 2
+    assert list(live.objects().values()) == [sample.read_bytes()]

@@ -167,10 +167,10 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         "get",
         parent,
         "download files, or a whole miner folder",
-        "Download KEYs, or every file of --miner COLDKEY in --source S, into OUT,\n"
-        "keeping the bucket layout (OUT/data/<source>/<coldkey>/...). Each file is\n"
+        "Download KEYs, or every file of --miner COLDKEY in --source S, into DIR,\n"
+        "keeping the bucket layout (DIR/data/<source>/<coldkey>/...). Each file is\n"
         "checked against its size and ETag and appears only when complete. Files\n"
-        "already in OUT with the right size (or, for KEYs, the same MD5) are skipped,\n"
+        "already in DIR with the right size (or, for KEYs, the same MD5) are skipped,\n"
         "so rerunning resumes. Exit status: 0 all done, 1 some file failed.\n\n"
         "examples:\n"
         "  s3auth validator get --miner 5F... --source x --out ./data\n"
@@ -179,7 +179,9 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
     get.add_argument("keys", nargs="*", metavar="KEY", help="object keys under data/")
     get.add_argument("--miner", metavar="COLDKEY", help="download this miner's folder")
     get.add_argument("--source", help="the source of --miner's folder")
-    get.add_argument("--out", type=Path, default=Path("."), help="where to write (default: .)")
+    get.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="where to write (default: .)"
+    )
     _jobs_option(get, 8)
     _auth_option(get)
     get.set_defaults(handler=guarded(validator_get))
@@ -300,6 +302,7 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
     isolation.add_argument("--source", default="x", help="the source to probe (default: x)")
     isolation.add_argument(
         "--other-source",
+        metavar="SOURCE",
         help="a different source for the cross-source probe (default: reddit, or x)",
     )
     isolation.add_argument(

@@ -95,7 +95,7 @@ class IsolationCheck:
             self.client.post_form(grant, key, self.blob(size), fields=fields)
         except TransferError as error:
             if error.status in statuses:
-                return ProbeResult(name, True, f"storage refused {key}: {error}")
+                return ProbeResult(name, True, str(error))
             return ProbeResult(name, False, f"inconclusive, expected {statuses}: {error}")
         return ProbeResult(name, False, f"storage ACCEPTED {key}; remove that object")
 

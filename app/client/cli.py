@@ -21,6 +21,7 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 # Exit codes: 0 all done, 1 something failed (files, probes), 2 could not start.
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
+EXIT_INTERRUPTED = 130
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -101,6 +102,9 @@ def guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
+        except KeyboardInterrupt:
+            print("s3auth: interrupted; run the same command again to resume", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except ClientError as error:
             if args.json:
                 print(json.dumps({"ok": False, "error": error_json(error)}))

@@ -11,8 +11,9 @@ from botocore.client import BaseClient
 from fastapi import FastAPI
 
 from app import __version__
-from app.auth.replay import MemoryReplayStore, ReplayStore
+from app.auth.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
 from app.errors import add_exception_handlers
+from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
@@ -60,8 +61,15 @@ def build_services(
         ),
         s3=s3,
         presigner=Presigner(s3, settings.s3_bucket),
-        replay=replay_store or MemoryReplayStore(),
+        replay=replay_store or replay_store_for(settings),
+        limits=RateLimits(settings),
     )
+
+
+def replay_store_for(settings: Settings) -> ReplayStore:
+    if settings.uses_shared_store:
+        return RedisReplayStore(settings.rate_limit_storage)
+    return MemoryReplayStore()
 
 
 def create_app(
@@ -98,6 +106,8 @@ def create_app(
     )
     add_exception_handlers(app)
     app.add_middleware(BodySizeLimit)
+    # Added after (so outside) the body limit: the per-IP count comes before anything else.
+    app.add_middleware(IpRateLimit)
     install_metrics(app)
     app.include_router(miners.router)
     app.include_router(health.router)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from botocore.client import BaseClient
 
 from app.auth.replay import ReplayStore
+from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.storage.presign import Presigner
 from config import Settings
@@ -19,8 +20,10 @@ class Services:
     s3: BaseClient
     presigner: Presigner
     replay: ReplayStore
+    limits: RateLimits
 
     async def close(self) -> None:
         await self.metagraph.stop()
         await self.replay.close()
+        await self.limits.close()
         self.s3.close()

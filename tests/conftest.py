@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,14 +11,16 @@ from typing import Any
 
 import boto3
 import pytest
+import redis
 from bittensor.sp_core import Keypair
 from botocore.client import BaseClient
 from botocore.config import Config
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.seaweed import S3Credentials, SeaweedServer, free_ports
+from app.seaweed import S3Credentials, SeaweedServer
 from config import Settings
+from tests.redis_server import RedisServer
 from tests.signing import key
 
 
@@ -136,36 +135,40 @@ def bucket(seaweed: S3Server) -> str:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A private redis-server on a free port, so tests never share state with anything."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_ports(1)[0]
-    workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-         "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
-    client.close()
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    server.start()
+    try:
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
+
+
+@pytest.fixture
+def shared_redis(redis_url: str) -> Iterator[str]:
+    """The session's Redis, emptied so counters and used nonces of other tests do not count."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    try:
+        yield redis_url
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, which the test may stop and start again on its port."""
+    try:
+        server = RedisServer(tmp_path)
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # --- Apps ------------------------------------------------------------------------------

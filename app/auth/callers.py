@@ -31,6 +31,7 @@ from app.errors import (
     PayloadTooLarge,
     describe_validation_error,
 )
+from app.limits import HotkeyKind
 from app.metagraph import Neuron, Snapshot
 from app.schemas import FolderAccessRequest, SignedBody, ValidatorAccessRequest
 from app.services import Services
@@ -172,6 +173,19 @@ async def claim_once(proof: Proof, services: Services) -> None:
         raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
 
 
+async def claim_and_limit(proof: Proof, kind: HotkeyKind, services: Services) -> None:
+    """Marks the signature used and counts it against the hotkey's quota.
+
+    Runs only for a verified, registered, allowed caller, so nobody else can spend a
+    hotkey's quota. A quota already spent is refused before the signature is marked
+    used (the client may resend it after Retry-After), and a replay is refused before
+    it is counted (a leaked signature cannot drain its owner's quota).
+    """
+    await services.limits.ensure_room(kind, proof.hotkey)
+    await claim_once(proof, services)
+    await services.limits.hit_hotkey(kind, proof.hotkey)
+
+
 def grant_lifetime(requested_expiry: int | None, ttl: int) -> int:
     """Seconds the grant lives: the configured TTL, cut short by the caller's own expiry."""
     if requested_expiry is None:
@@ -214,7 +228,7 @@ async def authorize_miner(request: Request, services: Services) -> AuthorizedMin
             f"Source {body.source!r} is not allowed; use one of: {allowed}.",
             code="source_not_allowed",
         )
-    await claim_once(proof, services)
+    await claim_and_limit(proof, "miner", services)
     return AuthorizedMiner(proof.hotkey, body.coldkey, body.source, expires_in)
 
 
@@ -232,5 +246,5 @@ async def authorize_validator(request: Request, services: Services) -> Authorize
             f"This hotkey's stake {neuron.stake:g} is below the {min_stake:g} validators need.",
             code="low_stake",
         )
-    await claim_once(proof, services)
+    await claim_and_limit(proof, "validator", services)
     return AuthorizedValidator(proof.hotkey, neuron, expires_in)

@@ -9,6 +9,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+import redis.asyncio as aioredis
+
+from app.stores import bounded, redis_pool
+
 
 class ReplayStore(Protocol):
     async def claim(self, key: str, ttl_seconds: float) -> bool:
@@ -42,3 +46,25 @@ class MemoryReplayStore:
 
     async def close(self) -> None:
         self._expires.clear()
+
+
+class RedisReplayStore:
+    """Shared by every worker and replica using the same Redis: `SET key NX PX ttl`.
+
+    An unreachable Redis raises StoreUnavailable (503): replay checks never fail open.
+    """
+
+    PREFIX = "s3auth:replay:"
+
+    def __init__(self, url: str) -> None:
+        self._client = aioredis.Redis(connection_pool=redis_pool(url))
+
+    async def claim(self, key: str, ttl_seconds: float) -> bool:
+        async with bounded("replay"):
+            stored = await self._client.set(
+                self.PREFIX + key, b"1", nx=True, px=max(1, int(ttl_seconds * 1000))
+            )
+        return bool(stored)
+
+    async def close(self) -> None:
+        await self._client.aclose(close_connection_pool=True)

@@ -1,0 +1,160 @@
+"""Rate limits per client IP and per hotkey, counted in memory or in a shared Redis.
+
+The `limits` library's asyncio strategies do the counting. Its moving window is exact
+("at most N in any window"), so a client cannot double its quota across a window
+boundary as a fixed window allows, and `Retry-After` is the moment the oldest counted
+request leaves the window rather than the end of an hour-long bucket.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Awaitable
+from typing import Literal
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import ConnectionPool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.errors import RateLimited, ServiceError, error_response
+from app.stores import StoreUnavailable, bounded, redis_pool
+from config import Settings
+
+logger = logging.getLogger(__name__)
+
+LimitScope = Literal["ip", "miner", "validator"]
+HotkeyKind = Literal["miner", "validator"]
+
+# Operators' probes are never limited: behind a proxy that hides client addresses every
+# request shares one IP, and a limited health check would take the instance out of service.
+UNLIMITED_PATHS = frozenset({"/healthcheck", "/metrics"})
+FAIL_OPEN_LOG_INTERVAL_SECONDS = 60.0
+
+WHO = {"ip": "this IP address", "miner": "this miner hotkey", "validator": "this validator hotkey"}
+
+
+def parse_limits(value: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(value)) if value else ()
+
+
+def storage_for(settings: Settings) -> tuple[Storage, ConnectionPool | None]:
+    """The limits storage for RATE_LIMIT_STORAGE, and the Redis pool to close after it."""
+    url = settings.rate_limit_storage
+    if not settings.uses_shared_store:
+        return MemoryStorage(), None
+    pool = redis_pool(url)
+    # The pool carries the connection; the URI only tells `limits` which client to use.
+    if url.startswith("unix://"):
+        uri = "async+redis+unix://" + url.removeprefix("unix://")
+    else:
+        uri = "async+" + url
+    storage = RedisStorage(
+        uri, implementation="redispy", key_prefix="s3auth:limits", connection_pool=pool
+    )
+    return storage, pool
+
+
+def client_key(host: str) -> str:
+    """An IPv6 client is counted by its /64: one host usually holds the whole block."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class RateLimits:
+    """Counts requests and refuses the one that would exceed a limit with 429."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.storage, self._pool = storage_for(settings)
+        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.fail_open = settings.rate_limit_fail_open
+        self.items: dict[LimitScope, tuple[RateLimitItem, ...]] = {
+            "ip": parse_limits(settings.rate_limit_ip),
+            "miner": parse_limits(settings.rate_limit_miner),
+            "validator": parse_limits(settings.rate_limit_validator),
+        }
+        self._next_fail_open_log = 0.0
+
+    async def hit_ip(self, host: str) -> None:
+        await self._hit("ip", client_key(host))
+
+    async def ensure_room(self, kind: HotkeyKind, hotkey: str) -> None:
+        """Refuses, without counting, a hotkey that has already used its quota."""
+        for item in self.items[kind]:
+            if not await self._call(kind, self.limiter.test(item, kind, hotkey)):
+                await self._refuse(kind, item, hotkey)
+
+    async def hit_hotkey(self, kind: HotkeyKind, hotkey: str) -> None:
+        await self._hit(kind, hotkey)
+
+    async def _hit(self, scope: LimitScope, identity: str) -> None:
+        for item in self.items[scope]:
+            if not await self._call(scope, self.limiter.hit(item, scope, identity)):
+                await self._refuse(scope, item, identity)
+
+    async def _call(self, scope: LimitScope, call: Awaitable[bool]) -> bool:
+        """Awaits a limiter call; an unreachable store allows the request only if fail-open."""
+        try:
+            async with bounded("rate limit"):
+                return bool(await call)
+        except StoreUnavailable:
+            if not self.fail_open:
+                raise
+            now = time.monotonic()
+            if now >= self._next_fail_open_log:
+                self._next_fail_open_log = now + FAIL_OPEN_LOG_INTERVAL_SECONDS
+                logger.warning("rate limit store unreachable: serving without %s limits", scope)
+            return True
+
+    async def _refuse(self, scope: LimitScope, item: RateLimitItem, identity: str) -> None:
+        retry_after = item.get_expiry()
+        try:
+            async with bounded("rate limit"):
+                stats = await self.limiter.get_window_stats(item, scope, identity)
+            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        except StoreUnavailable:
+            pass
+        raise RateLimited(
+            f"Too many requests from {WHO[scope]}: the limit is {item}; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+            limit=scope,
+            retry_after=retry_after,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+        timer = getattr(self.storage, "timer", None)
+        if timer is not None:
+            timer.cancel()
+
+
+class IpRateLimit:
+    """Counts every request against its client IP before routing, parsing or signatures."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        services = getattr(scope["app"].state, "services", None) if "app" in scope else None
+        if scope["type"] != "http" or services is None or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        try:
+            await services.limits.hit_ip(client[0] if client else "unknown")
+        except ServiceError as error:
+            await error_response(error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

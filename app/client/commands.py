@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from app.client.cli import (
     EXIT_FAILED,
-    EXIT_UNUSABLE,
     api_from,
     emit,
     guarded,
@@ -217,7 +215,7 @@ def validator_ls(args: argparse.Namespace) -> int:
                 json_lines(iter(rows))
             else:
                 for row in rows:
-                    print(f"{row['source']:<16} {row['miners']:>6} miners  {row['prefix']}")
+                    print(f"{row['source']:<16} {row['miners']:>6} miner folders  {row['prefix']}")
     return 0
 
 
@@ -230,11 +228,9 @@ def _miner_sources(client: ValidatorClient, coldkey: str) -> list[str]:
 
 def validator_get(args: argparse.Namespace) -> int:
     if bool(args.keys) == bool(args.miner):
-        print("s3auth: give KEYs, or --miner COLDKEY with --source S", file=sys.stderr)
-        return EXIT_UNUSABLE
+        raise ClientError("give KEYs, or --miner COLDKEY with --source S")
     if args.miner and not args.source:
-        print("s3auth: --miner needs --source", file=sys.stderr)
-        return EXIT_UNUSABLE
+        raise ClientError("--miner needs --source")
     out: Path = args.out
     with ValidatorClient(api_from(args), auth=args.auth) as client:
         if args.miner:

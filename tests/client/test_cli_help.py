@@ -79,3 +79,18 @@ def test_client_package_imports_without_the_server_stack() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validator", "get", "--hotkey-uri", "//v"],
+        ["validator", "get", "data/x/c/f", "--miner", "5F", "--source", "x", "--hotkey-uri", "//v"],
+        ["validator", "get", "--miner", "5F", "--hotkey-uri", "//v"],
+    ],
+)
+def test_get_needs_keys_or_a_miner_folder(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("s3auth: ")

@@ -133,3 +133,31 @@ def test_progress_bar_only_on_a_terminal() -> None:
     bar.file_done()
     bar.stop()
     assert "uploading" in terminal.getvalue()
+
+
+def test_upload_form_has_a_content_length_and_reports_progress(tmp_path: Path) -> None:
+    # AWS S3 refuses chunked POST uploads, so the multipart body must declare its length.
+    import httpx2
+
+    from app.client.transfer import ProgressReader
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x" * 5000)
+    seen: dict[str, str] = {}
+
+    def storage(request: httpx2.Request) -> httpx2.Response:
+        seen.update(request.headers)
+        request.read()
+        return httpx2.Response(204)
+
+    progress: list[int] = []
+    with httpx2.Client(transport=httpx2.MockTransport(storage)) as http, path.open("rb") as raw:
+        http.post(
+            "http://storage/",
+            data={"key": "k"},
+            files={"file": ("f.bin", ProgressReader(raw, progress.append))},
+        )
+
+    assert int(seen["content-length"]) > 5000
+    assert "transfer-encoding" not in seen
+    assert sum(progress) == 5000

@@ -1,4 +1,7 @@
-"""The real app served over a real port on SeaweedFS, for clients that speak HTTP to it."""
+"""The real app served over a real port on SeaweedFS, for clients that speak HTTP to it.
+
+Servers and the bucket live for this package's tests and are removed after them.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ class WalletKeys:
     coldkey_ss58: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def wallet_keys(tmp_path_factory: pytest.TempPathFactory) -> WalletKeys:
     """A bittensor wallet on disk (no password), registered as a miner below."""
     from bittensor import Wallet
@@ -117,13 +120,18 @@ def wallet_keys(tmp_path_factory: pytest.TempPathFactory) -> WalletKeys:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def client_settings(
     tmp_path_factory: pytest.TempPathFactory,
     subnet: Subnet,
     seaweed: S3Server,
     wallet_keys: WalletKeys,
-) -> Settings:
+) -> Iterator[Settings]:
+    """Settings for one bucket that lives as long as these tests.
+
+    The bucket is deleted afterwards: SeaweedFS gives every bucket volumes of its own
+    and a test server has room for only about ten buckets holding data.
+    """
     metagraph: dict[str, Any] = subnet.metagraph()
     metagraph["neurons"].append(
         {
@@ -136,7 +144,7 @@ def client_settings(
     )
     path = tmp_path_factory.mktemp("client-metagraph") / "metagraph.json"
     path.write_text(json.dumps(metagraph))
-    return Settings(
+    settings = Settings(
         _env_file=None,
         metagraph_file=path,
         s3_bucket=seaweed.new_bucket(),
@@ -149,9 +157,12 @@ def client_settings(
         # Folder discovery re-lists on every bundle (serving the previous listing meanwhile).
         discovery_cache_seconds=0,
     )
+    yield settings
+    empty(seaweed, settings.s3_bucket)
+    seaweed.client.delete_bucket(Bucket=settings.s3_bucket)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
     server = LiveServer(create_app(client_settings)).start()
     try:
@@ -160,7 +171,7 @@ def live(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def weak(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
     server = LiveServer(weakened_app(client_settings)).start()
     try:
@@ -173,7 +184,10 @@ def weak(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
 def empty_bucket(client_settings: Settings, seaweed: S3Server) -> Iterator[None]:
     """Every test starts from and leaves an empty bucket."""
     yield
-    bucket = client_settings.s3_bucket
+    empty(seaweed, client_settings.s3_bucket)
+
+
+def empty(seaweed: S3Server, bucket: str) -> None:
     keys = seaweed.keys(bucket)
     for start in range(0, len(keys), 1000):
         objects = [{"Key": key} for key in keys[start : start + 1000]]

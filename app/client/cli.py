@@ -16,6 +16,8 @@ from app.client.errors import ClientError
 from app.client.identity import Identity
 from app.client.retry import RetryPolicy
 
+Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 # Exit codes: 0 all done, 1 something failed (files, probes), 2 could not start.
@@ -140,8 +142,42 @@ def json_lines(items: Iterator[dict[str, Any]]) -> None:
         print(json.dumps(item))
 
 
-def add_client_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from app.client.commands import add_check, add_miner, add_validator
+def add_command(
+    group: Subparsers, name: str, parent: argparse.ArgumentParser, summary: str, text: str
+) -> argparse.ArgumentParser:
+    return group.add_parser(
+        name,
+        parents=[parent],
+        help=summary,
+        description=text,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def auth_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--auth",
+        choices=("btauth", "legacy"),
+        default="btauth",
+        help="how the grant request is signed: btauth/1 headers or the legacy body "
+        "signature (default: btauth)",
+    )
+
+
+def jobs_option(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default,
+        metavar="N",
+        help=f"parallel transfers (default: {default})",
+    )
+
+
+def add_client_commands(commands: Subparsers) -> None:
+    # Imported here: the command modules import their shared helpers from this one.
+    from app.client.miner_cli import add_check, add_miner
+    from app.client.validator_cli import add_validator
 
     parent = common_options()
     add_miner(commands, parent)

@@ -73,7 +73,8 @@ def test_upload_without_source_is_a_usage_error(capsys: pytest.CaptureFixture[st
 
 def test_client_package_imports_without_the_server_stack() -> None:
     code = (
-        "import sys, app.client, app.client.cli, app.client.commands, app.auth.legacy\n"
+        "import sys, app.auth.legacy, app.client, app.client.cli\n"
+        "import app.client.miner_cli, app.client.validator_cli\n"
         "loaded = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis'} & set(sys.modules)\n"
         "assert not loaded, loaded"
     )

@@ -161,3 +161,65 @@ def test_upload_form_has_a_content_length_and_reports_progress(tmp_path: Path) -
     assert int(seen["content-length"]) > 5000
     assert "transfer-encoding" not in seen
     assert sum(progress) == 5000
+
+
+def mock_api(handler):  # type: ignore[no-untyped-def]
+    import httpx2
+
+    from app.client import Api, Identity, RetryPolicy
+    from tests.signing import key
+
+    identity = Identity(key("unit-hot"), key("unit-cold").ss58_address)
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
+    return Api("http://service", identity, http=http, retry=RetryPolicy(attempts=1))
+
+
+def test_legacy_request_is_signed_again_on_the_servers_clock() -> None:
+    import json
+    import time
+
+    import httpx2
+
+    server_time = int(time.time()) + 1000
+    bodies: list[dict] = []
+
+    def service(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(json.loads(request.read()))
+        if len(bodies) == 1:
+            detail = {"detail": "stale", "code": "stale_timestamp", "server_time": server_time}
+            return httpx2.Response(400, json=detail)
+        return httpx2.Response(200, json={"ok": True})
+
+    api = mock_api(service)
+    assert api.post("/x", {}, auth="legacy", legacy_message=str) == {"ok": True}
+    assert abs(bodies[1]["timestamp"] - server_time) <= 2
+    assert bodies[0]["signature"] != bodies[1]["signature"]
+
+
+def test_miner_listing_falls_back_to_the_grant_list_url_without_list_files() -> None:
+    import httpx2
+
+    from app.client import MinerClient
+    from app.client.policy import encode_policy
+
+    xml = (
+        "<ListBucketResult><IsTruncated>false</IsTruncated>"
+        "<Contents><Key>data/x/c/a.bin</Key><Size>2048</Size></Contents></ListBucketResult>"
+    )
+    grant = {
+        "folder": "data/x/c/",
+        "url": "http://storage/bucket",
+        "fields": {"policy": encode_policy({"conditions": []})},
+        "expiry": "2099-01-01T00:00:00+00:00",
+        "list_url": "http://storage/bucket?list-type=2",
+    }
+
+    def service(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == "/get-folder-access":
+            return httpx2.Response(200, json=grant)
+        if request.url.path == "/list-files":
+            return httpx2.Response(404, json={"detail": "Not Found", "code": "not_found"})
+        return httpx2.Response(200, text=xml)
+
+    client = MinerClient(mock_api(service), "x")
+    assert [(f.key, f.size) for f in client.list_files()] == [("data/x/c/a.bin", 2048)]

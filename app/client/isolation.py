@@ -67,6 +67,8 @@ class IsolationCheck:
             self.altered_list_url,
             self.widened_list_url,
             self.claimed_foreign_coldkey,
+            self.foreign_list_files,
+            self.foreign_file_urls,
             self.replayed_legacy_signature,
             self.replayed_btauth_request,
         ]
@@ -224,6 +226,32 @@ class IsolationCheck:
                 ),
             ),
         )
+
+    def foreign_list_files(self, grant: Grant) -> ProbeResult:
+        body = {"source": self.client.source, "coldkey": self.other_coldkey}
+        return self.expect_refused_read(
+            "list another miner's folder through /list-files", "/list-files", body
+        )
+
+    def foreign_file_urls(self, grant: Grant) -> ProbeResult:
+        body = {"keys": [f"data/{self.client.source}/{self.other_coldkey}/{self.tag}.bin"]}
+        return self.expect_refused_read(
+            "ask /get-file-urls for another miner's file", "/get-file-urls", body
+        )
+
+    def expect_refused_read(self, name: str, path: str, body: dict[str, Any]) -> ProbeResult:
+        api = self.client.api
+        try:
+            api.send(path, *api.sign(path, body, "btauth", None))
+        except ApiError as error:
+            if error.status in (401, 403):
+                return ProbeResult(name, True, f"service refused: {error}")
+            if error.status in (404, 405):
+                return ProbeResult(name, True, "the service does not offer this endpoint")
+            return ProbeResult(name, False, f"inconclusive, expected 401/403: {error}")
+        except httpx2.TransportError as error:
+            return ProbeResult(name, False, f"inconclusive, the service did not answer: {error}")
+        return ProbeResult(name, False, f"service ANSWERED {path} for another miner's data")
 
     def replayed_legacy_signature(self, grant: Grant) -> ProbeResult:
         body = {"coldkey": self.client.coldkey, "source": self.client.source}

@@ -115,11 +115,11 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         "probe what a miner's grant must not allow",
         "With a registered miner's key, try what an attacker would: write into another\n"
         "miner's folder, beside its own folder, into another source, a file under the\n"
-        "size floor, with a rewritten policy, list with an edited URL, ask for a grant\n"
-        "naming someone else's coldkey, and replay a signature. Each probe prints PASS\n"
-        "(refused as it must be), FAIL or SKIP. A write that gets through is named so\n"
-        "the operator can remove it. Exit status: 0 no FAIL, 1 any FAIL, 2 could not\n"
-        "start (no grant for the key).\n\n"
+        "size floor, with a rewritten policy; list with an edited URL; ask for a grant\n"
+        "naming someone else's coldkey; list or fetch another miner's files through\n"
+        "the service; replay a signature. Each probe prints PASS (refused as it must\n"
+        "be), FAIL or SKIP. A write that gets through is named so the operator can\n"
+        "remove it. Exit status: 0 no FAIL, 1 any FAIL, 2 could not start (no grant).\n\n"
         "example:\n"
         "  s3auth check isolation --url https://s3auth.example.org --wallet miner",
     )

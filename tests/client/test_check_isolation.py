@@ -30,7 +30,7 @@ def test_every_probe_passes_against_the_service(
     assert code == 0, report
     assert report["ok"] is True
     assert set(verdicts.values()) == {"PASS"}
-    assert len(verdicts) == 12
+    assert len(verdicts) == 14
     assert live.objects() == {}
 
 
@@ -76,4 +76,4 @@ def test_text_output_prints_a_verdict_per_probe(
     lines = capsys.readouterr().out.splitlines()
     assert code == 0
     assert all(line.startswith("PASS  ") for line in lines[:-1])
-    assert lines[-1] == "12 of 12 probes held, 0 FAIL"
+    assert lines[-1] == "14 of 14 probes held, 0 FAIL"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from app.cli import build_parser, main
+from tests.signing import key
 
 COMMANDS = [
     ["miner"],
@@ -95,3 +98,46 @@ def test_get_needs_keys_or_a_miner_folder(
 ) -> None:
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("s3auth: ")
+
+
+def test_missing_wallet_and_missing_coldkey_exit_2_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = tmp_path / "f.bin"
+    sample.write_bytes(b"x" * 2048)
+    upload = ["miner", "upload", str(sample), "--source", "x"]
+
+    assert main([*upload, "--wallet", "nope", "--wallet-path", str(tmp_path)]) == 2
+    assert "cannot open hotkey 'default' of wallet 'nope'" in capsys.readouterr().err
+    assert main([*upload, "--hotkey-uri", "//someone"]) == 2
+    assert "a coldkey is needed" in capsys.readouterr().err
+
+
+def test_unreachable_service_exits_2_with_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.seaweed import free_ports
+
+    sample = tmp_path / "f.bin"
+    sample.write_bytes(b"x" * 2048)
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    argv = [
+        "miner",
+        "upload",
+        str(sample),
+        "--source",
+        "x",
+        "--url",
+        url,
+        "--retries",
+        "1",
+        "--hotkey-uri",
+        "//someone",
+        "--coldkey",
+        key("someone-cold").ss58_address,
+        "--json",
+    ]
+
+    assert main(argv) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["message"].startswith(f"cannot reach {url}")

@@ -7,9 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.auth.callers import (
+    AuthorizedDownloader,
     AuthorizedMiner,
+    AuthorizedReader,
     AuthorizedValidator,
+    authorize_downloader,
     authorize_miner,
+    authorize_reader,
     authorize_validator,
 )
 from app.services import Services
@@ -38,5 +42,15 @@ async def _validator(request: Request, services: ServicesDep) -> AuthorizedValid
     return await authorize_validator(request, services)
 
 
+async def _reader(request: Request, services: ServicesDep) -> AuthorizedReader:
+    return await authorize_reader(request, services)
+
+
+async def _downloader(request: Request, services: ServicesDep) -> AuthorizedDownloader:
+    return await authorize_downloader(request, services)
+
+
 MinerCaller = Annotated[AuthorizedMiner, Depends(_miner)]
 ValidatorCaller = Annotated[AuthorizedValidator, Depends(_validator)]
+ReaderCaller = Annotated[AuthorizedReader, Depends(_reader)]
+DownloaderCaller = Annotated[AuthorizedDownloader, Depends(_downloader)]

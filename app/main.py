@@ -17,9 +17,10 @@ from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
-from app.routes import docs, health, miners
+from app.routes import docs, health, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
+from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -63,6 +64,12 @@ def build_services(
         presigner=Presigner(s3, settings.s3_bucket),
         replay=replay_store or replay_store_for(settings),
         limits=RateLimits(settings),
+        discovery=FolderDiscovery(
+            s3,
+            settings.s3_bucket,
+            settings.sources,
+            max_age_seconds=settings.discovery_cache_seconds,
+        ),
     )
 
 
@@ -110,6 +117,7 @@ def create_app(
     app.add_middleware(IpRateLimit)
     install_metrics(app)
     app.include_router(miners.router)
+    app.include_router(validators.router)
     app.include_router(health.router)
     docs.mount_docs(app)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # Far beyond any real unix time in seconds; bounds the integers clients can make us parse.
@@ -50,3 +52,58 @@ class FolderAccess(BaseModel):
 class ErrorBody(BaseModel):
     detail: str
     code: str
+
+
+class ListFilesRequest(SignedBody):
+    source: str = Field(max_length=64, description="Data source, e.g. `x` or `reddit`.")
+    coldkey: str = Field(max_length=64, description="Coldkey whose folder to list, SS58.")
+    continuation_token: str | None = Field(
+        None, max_length=4096, description="`next_token` of the previous page."
+    )
+    max_keys: int = Field(1000, ge=1, le=1000, description="Files per page.")
+
+
+class FileUrlsRequest(SignedBody):
+    keys: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
+        max_length=1000, description="Object keys under `data/`, at most 1000."
+    )
+    expires_in: int = Field(
+        3600, ge=1, description="Seconds the URLs live; at most ACCESS_TTL_SECONDS."
+    )
+
+
+class ValidatorUrls(BaseModel):
+    global_: dict[str, str] = Field(alias="global", description="`list_all_data`.")
+    sources: dict[str, dict[str, str]] = Field(
+        description="Per source: `list_miners` (delimited list of its folders) and `prefix`."
+    )
+    miners: dict[str, dict[str, dict[str, str]]] = Field(
+        description="Per folder name, per source: `list_files` and `prefix`."
+    )
+
+
+class ValidatorAccess(BaseModel):
+    bucket: str
+    region: str
+    validator_hotkey: str
+    expiry: str = Field(description="When every URL of the bundle stops working (ISO-8601 UTC).")
+    expiry_seconds: int
+    urls: ValidatorUrls
+
+
+class FileEntry(BaseModel):
+    key: str
+    size: int
+    last_modified: str = Field(description="ISO-8601 UTC.")
+    url: str = Field(description="Presigned GET URL.")
+
+
+class FileList(BaseModel):
+    files: list[FileEntry]
+    next_token: str | None = Field(description="Pass as `continuation_token` for the next page.")
+    expiry: str = Field(description="When the file URLs stop working (ISO-8601 UTC).")
+
+
+class FileUrls(BaseModel):
+    urls: dict[str, str] = Field(description="Presigned GET URL per requested key.")
+    expiry: str

@@ -9,6 +9,7 @@ from botocore.client import BaseClient
 from app.auth.replay import ReplayStore
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
+from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -21,9 +22,11 @@ class Services:
     presigner: Presigner
     replay: ReplayStore
     limits: RateLimits
+    discovery: FolderDiscovery
 
     async def close(self) -> None:
         await self.metagraph.stop()
+        await self.discovery.close()
         await self.replay.close()
         await self.limits.close()
         self.s3.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -125,8 +126,13 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 
 @pytest.fixture
-def bucket(seaweed: S3Server) -> str:
-    return seaweed.new_bucket()
+def bucket(seaweed: S3Server) -> Iterator[str]:
+    name = seaweed.new_bucket()
+    yield name
+    # Each bucket holds volumes of its own; deleting it (SeaweedFS allows that with objects
+    # in it) returns them, so a long session does not run out.
+    with contextlib.suppress(Exception):
+        seaweed.client.delete_bucket(Bucket=name)
 
 
 # --- Redis -----------------------------------------------------------------------------

@@ -33,7 +33,14 @@ from app.errors import (
 )
 from app.limits import HotkeyKind
 from app.metagraph import Neuron, Snapshot
-from app.schemas import FolderAccessRequest, SignedBody, ValidatorAccessRequest
+from app.middleware import ANY_BODY_LIMIT
+from app.schemas import (
+    FileUrlsRequest,
+    FolderAccessRequest,
+    ListFilesRequest,
+    SignedBody,
+    ValidatorAccessRequest,
+)
 from app.services import Services
 from config import SOURCE_PATTERN
 
@@ -64,6 +71,18 @@ class AuthorizedValidator:
     hotkey: str
     neuron: Neuron
     expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizedReader:
+    hotkey: str
+    request: ListFilesRequest
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizedDownloader:
+    hotkey: str
+    request: FileUrlsRequest
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -196,6 +215,15 @@ def grant_lifetime(requested_expiry: int | None, ttl: int) -> int:
     return min(ttl, remaining)
 
 
+def require_allowed_source(source: str, services: Services) -> None:
+    if source not in services.settings.sources:
+        allowed = ", ".join(services.settings.sources)
+        raise NotAllowed(
+            f"Source {source!r} is not allowed; use one of: {allowed}.",
+            code="source_not_allowed",
+        )
+
+
 def check_folder_names(coldkey: str, source: str) -> None:
     if not is_ss58(coldkey):
         raise BadRequest("coldkey is not a valid SS58 address.", code="invalid_coldkey")
@@ -222,12 +250,7 @@ async def authorize_miner(request: Request, services: Services) -> AuthorizedMin
         raise NotAllowed(
             "The coldkey does not own this hotkey on the subnet.", code="coldkey_mismatch"
         )
-    if body.source not in services.settings.sources:
-        allowed = ", ".join(services.settings.sources)
-        raise NotAllowed(
-            f"Source {body.source!r} is not allowed; use one of: {allowed}.",
-            code="source_not_allowed",
-        )
+    require_allowed_source(body.source, services)
     await claim_and_limit(proof, "miner", services)
     return AuthorizedMiner(proof.hotkey, body.coldkey, body.source, expires_in)
 
@@ -238,13 +261,76 @@ async def authorize_validator(request: Request, services: Services) -> Authorize
     expires_in = grant_lifetime(body.expiry, services.settings.access_ttl_seconds)
     proof = prove_hotkey(request, raw, body, services, validator_message)
     neuron = registered_neuron(services.metagraph.current(), proof.hotkey)
+    require_validator(neuron, services.settings.validator_min_stake)
+    await claim_and_limit(proof, "validator", services)
+    return AuthorizedValidator(proof.hotkey, neuron, expires_in)
+
+
+def validator_refusal(neuron: Neuron, min_stake: float) -> NotAllowed | None:
+    """Why this neuron may not act as a validator, or None if it may."""
     if not neuron.validator_permit:
-        raise NotAllowed("This hotkey does not hold a validator permit.", code="no_permit")
-    min_stake = services.settings.validator_min_stake
+        return NotAllowed("This hotkey does not hold a validator permit.", code="no_permit")
     if neuron.stake < min_stake:
-        raise NotAllowed(
+        return NotAllowed(
             f"This hotkey's stake {neuron.stake:g} is below the {min_stake:g} validators need.",
             code="low_stake",
         )
+    return None
+
+
+def require_validator(neuron: Neuron, min_stake: float) -> None:
+    refusal = validator_refusal(neuron, min_stake)
+    if refusal is not None:
+        raise refusal
+
+
+def key_refusal(key: str) -> NotAllowed | None:
+    """Why a validator may not get a URL for `key`, or None: only keys under `data/`."""
+    if not key.startswith("data/"):
+        return NotAllowed(f"Key {key!r} is not under data/.", code="key_outside_data")
+    # Some S3-compatible servers resolve `..`; control characters are never in real keys.
+    if ".." in key.split("/") or any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        return NotAllowed(
+            "Keys must not contain '..' segments or control characters.",
+            code="key_outside_data",
+        )
+    return None
+
+
+async def authorize_reader(request: Request, services: Services) -> AuthorizedReader:
+    """/list-files (btauth/1): validators list any folder, miners their own coldkey's."""
+    raw = await read_body(request, ANY_BODY_LIMIT)
+    body = parse_body(ListFilesRequest, raw)
+    check_folder_names(body.coldkey, body.source)
+    proof = prove_hotkey(request, raw, body, services, legacy_message=None)
+    neuron = registered_neuron(services.metagraph.current(), proof.hotkey)
+    refusal = validator_refusal(neuron, services.settings.validator_min_stake)
+    if refusal is not None and neuron.coldkey != body.coldkey:
+        if refusal.code == "no_permit":
+            refusal = NotAllowed(
+                "Miners may list only folders of the coldkey that owns their hotkey.",
+                code="coldkey_mismatch",
+            )
+        raise refusal
+    require_allowed_source(body.source, services)
+    # A validator's listings count against its validator quota, a miner's against its own.
+    await claim_and_limit(proof, "validator" if refusal is None else "miner", services)
+    return AuthorizedReader(proof.hotkey, body)
+
+
+async def authorize_downloader(request: Request, services: Services) -> AuthorizedDownloader:
+    """/get-file-urls (btauth/1): validators only, keys under `data/` only."""
+    raw = await read_body(request, ANY_BODY_LIMIT)
+    body = parse_body(FileUrlsRequest, raw)
+    ttl = services.settings.access_ttl_seconds
+    if body.expires_in > ttl:
+        raise InvalidRequest(f"expires_in: must be at most {ttl} seconds.")
+    proof = prove_hotkey(request, raw, body, services, legacy_message=None)
+    neuron = registered_neuron(services.metagraph.current(), proof.hotkey)
+    require_validator(neuron, services.settings.validator_min_stake)
+    for key in body.keys:
+        refusal = key_refusal(key)
+        if refusal is not None:
+            raise refusal
     await claim_and_limit(proof, "validator", services)
-    return AuthorizedValidator(proof.hotkey, neuron, expires_in)
+    return AuthorizedDownloader(proof.hotkey, body)

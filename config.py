@@ -88,6 +88,17 @@ class Settings(BaseSettings):
             raise ValueError("must be memory:// or a redis:// URL")
         return value
 
+    @field_validator("bt_network")
+    @classmethod
+    def _check_network(cls, value: str) -> str:
+        from bittensor.settings import NETWORKS
+
+        value = value.strip()
+        if value not in NETWORKS and not value.startswith(("ws://", "wss://")):
+            known = ", ".join(sorted(NETWORKS))
+            raise ValueError(f"{value!r} is not a known network ({known}) or a ws(s):// URL")
+        return value
+
     @field_validator("server_hotkey")
     @classmethod
     def _check_server_hotkey(cls, value: str | None) -> str | None:

@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from app.client.cli import add_client_commands
 from config import Settings, describe_errors
 
+if TYPE_CHECKING:
+    from app.metagraph.sources import MetagraphSource
+
 Handler = Callable[[argparse.Namespace], int]
+SourceFactory = Callable[[Settings], "MetagraphSource"]
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -37,7 +43,66 @@ def _dev(args: argparse.Namespace) -> int:
     return run_dev(port=args.port, data_dir=args.data_dir)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chain_source_for(settings: Settings) -> MetagraphSource:
+    from app.metagraph.chain import ChainSource
+
+    return ChainSource(network=settings.bt_network, netuid=settings.netuid)
+
+
+def _metagraph_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.metagraph.export import export_metagraph
+
+    settings = load_settings(bt_network=args.network, netuid=args.netuid)
+    source = args.chain_source(settings)
+    try:
+        snapshot = asyncio.run(export_metagraph(source, Path(args.out), seconds=args.timeout))
+    except TimeoutError:
+        print(
+            f"s3auth: no metagraph from {settings.bt_network} within {args.timeout:g} s",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:
+        print(
+            f"s3auth: reading netuid {settings.netuid} from {settings.bt_network} failed: "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"wrote {len(snapshot)} neurons of netuid {snapshot.netuid} at block {snapshot.block} "
+        f"to {args.out}"
+    )
+    return 0
+
+
+def _add_metagraph_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], chain_source: SourceFactory
+) -> None:
+    metagraph = commands.add_parser(
+        "metagraph",
+        help="inspect the subnet's metagraph",
+        description="Work with the metagraph the service authorizes against.",
+    )
+    actions = metagraph.add_subparsers(dest="metagraph_command", required=True, metavar="ACTION")
+    export = actions.add_parser(
+        "export",
+        help="write the live metagraph from the chain to a JSON file",
+        description="Read the metagraph of NETUID from BT_NETWORK and write it in the "
+        "METAGRAPH_FILE format, so it can be inspected or pinned.",
+    )
+    export.add_argument("--out", required=True, help="file to write (replaced atomically)")
+    export.add_argument("--network", help="network name or ws(s):// URL (default: BT_NETWORK)")
+    export.add_argument("--netuid", type=int, help="subnet (default: NETUID)")
+    export.add_argument(
+        "--timeout", type=float, default=120.0, help="give up after this many seconds"
+    )
+    export.set_defaults(handler=_metagraph_export, chain_source=chain_source)
+
+
+def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s3auth",
         description="Scoped S3 access for a Bittensor subnet's miners and validators.",
@@ -67,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(handler=_dev)
 
+    _add_metagraph_commands(commands, chain_source)
     add_client_commands(commands)
     return parser
 

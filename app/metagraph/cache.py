@@ -19,6 +19,7 @@ from app.metagraph.sources import MetagraphSource
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
+MAX_LOAD_TIMEOUT_SECONDS = 60.0
 
 
 class MetagraphCache:
@@ -34,7 +35,11 @@ class MetagraphCache:
         self.source = source
         self.refresh_seconds = refresh_seconds
         self.max_age_seconds = max_age_seconds
-        self.load_timeout_seconds = load_timeout_seconds or max(30.0, refresh_seconds)
+        # Long enough for a slow node to send runtime metadata and a full metagraph, short
+        # enough that a silent chain shows up as a failure in /healthcheck within a minute.
+        self.load_timeout_seconds = load_timeout_seconds or max(
+            30.0, min(refresh_seconds, MAX_LOAD_TIMEOUT_SECONDS)
+        )
         self._clock = clock
         self._snapshot: Snapshot | None = None
         self._loaded_at: float | None = None
@@ -81,9 +86,12 @@ class MetagraphCache:
     async def refresh(self) -> Snapshot:
         """Load once; on failure the previous snapshot stays in place and the error is raised."""
         try:
-            snapshot = await asyncio.wait_for(self.source.load(), self.load_timeout_seconds)
+            # Not wait_for: on Python 3.11 it can swallow a cancel that lands as the load
+            # finishes, and then stop() would wait on the refresher forever.
+            async with asyncio.timeout(self.load_timeout_seconds):
+                snapshot = await self.source.load()
         except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            reason = self._describe_failure(exc)
             self.last_error = reason
             logger.warning("metagraph refresh from %s failed: %s", self.source.name, reason)
             raise
@@ -96,6 +104,14 @@ class MetagraphCache:
             len(snapshot),
         )
         return snapshot
+
+    def _describe_failure(self, exc: Exception) -> str:
+        if str(exc):
+            return f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, TimeoutError):
+            # A load timeout carries no text; say what it means for operators.
+            return f"TimeoutError: no answer within {self.load_timeout_seconds:g} s"
+        return type(exc).__name__
 
     async def run(self) -> None:
         """Refresh forever: on schedule after a success, with growing backoff after a failure."""

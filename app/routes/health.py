@@ -31,6 +31,8 @@ async def healthcheck(services: ServicesDep) -> JSONResponse:
     reason = None
     if snapshot is None:
         reason = "The metagraph has not been loaded yet"
+        if not cache.first_attempt.is_set():
+            reason += f"; the first load from the {cache.source.name} is still running"
     else:
         age = cache.age_seconds() or 0.0
         body["metagraph"] = {

@@ -1,4 +1,4 @@
-"""`s3auth`: run the service, or the embedded development stack."""
+"""`s3auth`: run the service or the embedded development stack, and the client commands."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from app.client.cli import add_client_commands
 from config import Settings, describe_errors
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.
     dev.set_defaults(handler=_dev)
 
     _add_metagraph_commands(commands, chain_source)
+    add_client_commands(commands)
     return parser
 
 

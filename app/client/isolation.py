@@ -1,0 +1,296 @@
+"""`s3auth check isolation`: try, as an attacker holding one miner key, what must fail.
+
+Every probe expects a refusal. A write probe that succeeds leaves an object the miner
+cannot delete, so it reports FAIL and names that object for the operator to remove.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx2
+from bittensor.sp_core import Keypair
+
+from app.auth.legacy import miner_message
+from app.client.errors import ApiError, TransferError
+from app.client.miner import Grant, MinerClient
+from app.client.policy import decode_policy, encode_policy
+
+PROBE_BYTES = 2048
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    name: str
+    passed: bool | None  # None: skipped, it does not apply to this deployment
+    detail: str
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "SKIP"}[self.passed]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"probe": self.name, "result": self.verdict, "detail": self.detail}
+
+
+def foreign_coldkey() -> str:
+    """An address nobody registered: a folder this miner must not reach."""
+    return Keypair.create_from_uri("//s3auth-probe-" + secrets.token_hex(8)).ss58_address
+
+
+class IsolationCheck:
+    def __init__(
+        self, client: MinerClient, *, other_coldkey: str, other_source: str, workdir: Path
+    ) -> None:
+        self.client = client
+        self.other_coldkey = other_coldkey
+        self.other_source = other_source
+        self.workdir = workdir
+        self.tag = "s3auth-probe-" + secrets.token_hex(4)
+
+    def run(self) -> Iterator[ProbeResult]:
+        grant = self.client.request_grant()
+        probes: list[Callable[[Grant], ProbeResult]] = [
+            self.list_url_works,
+            self.other_miners_folder,
+            self.sibling_folder,
+            self.other_source_folder,
+            self.under_the_floor,
+            self.widened_policy,
+            self.lowered_floor_policy,
+            self.altered_list_url,
+            self.widened_list_url,
+            self.claimed_foreign_coldkey,
+            self.foreign_list_files,
+            self.foreign_file_urls,
+            self.replayed_legacy_signature,
+            self.replayed_btauth_request,
+        ]
+        for probe in probes:
+            yield probe(grant)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def blob(self, size: int) -> Path:
+        path = self.workdir / f"{self.tag}-{size}.bin"
+        if not path.exists():
+            path.write_bytes(secrets.token_bytes(size))
+        return path
+
+    def expect_refused_write(
+        self,
+        name: str,
+        grant: Grant,
+        key: str,
+        *,
+        size: int = PROBE_BYTES,
+        fields: dict[str, str] | None = None,
+        statuses: tuple[int, ...] = (403,),
+    ) -> ProbeResult:
+        try:
+            self.client.post_form(grant, key, self.blob(size), fields=fields)
+        except TransferError as error:
+            if error.status in statuses:
+                return ProbeResult(name, True, str(error))
+            return ProbeResult(name, False, f"inconclusive, expected {statuses}: {error}")
+        return ProbeResult(name, False, f"storage ACCEPTED {key}; remove that object")
+
+    def expect_refused_grant(self, name: str, send: Callable[[], dict[str, Any]]) -> ProbeResult:
+        try:
+            granted = send()
+        except ApiError as error:
+            if error.status in (401, 403):
+                return ProbeResult(name, True, f"service refused: {error}")
+            return ProbeResult(name, False, f"inconclusive, expected 401/403: {error}")
+        except httpx2.TransportError as error:
+            return ProbeResult(name, False, f"inconclusive, the service did not answer: {error}")
+        return ProbeResult(name, False, f"service GRANTED {granted.get('folder', 'access')}")
+
+    def get_status(self, url: str) -> int | str:
+        try:
+            return self.client.api.http.get(url).status_code
+        except httpx2.TransportError as error:
+            return str(error)
+
+    # --- probes -----------------------------------------------------------------------
+
+    def list_url_works(self, grant: Grant) -> ProbeResult:
+        name = "control: the grant's own list URL works"
+        status = self.get_status(grant.list_url)
+        if status == 200:
+            return ProbeResult(name, True, "storage answered 200, so refusals below are real")
+        return ProbeResult(name, False, f"storage answered {status}: later probes prove nothing")
+
+    def other_miners_folder(self, grant: Grant) -> ProbeResult:
+        key = f"data/{self.client.source}/{self.other_coldkey}/{self.tag}.bin"
+        return self.expect_refused_write("write into another miner's folder", grant, key)
+
+    def sibling_folder(self, grant: Grant) -> ProbeResult:
+        key = f"{grant.folder.rstrip('/')}-{self.tag}/file.bin"
+        return self.expect_refused_write("write beside the folder (shared prefix)", grant, key)
+
+    def other_source_folder(self, grant: Grant) -> ProbeResult:
+        key = f"data/{self.other_source}/{self.client.coldkey}/{self.tag}.bin"
+        return self.expect_refused_write("write into another source", grant, key)
+
+    def under_the_floor(self, grant: Grant) -> ProbeResult:
+        name = "write a file under the size floor"
+        floor = grant.limits.min_bytes
+        if not floor:
+            return ProbeResult(name, None, "the policy sets no minimum size")
+        return self.expect_refused_write(
+            name,
+            grant,
+            grant.key_for(f"{self.tag}-tiny.bin"),
+            size=floor - 1,
+            statuses=(400, 403),
+        )
+
+    def widened_policy(self, grant: Grant) -> ProbeResult:
+        name = "write with a policy rewritten to all of data/"
+        forged = self.forge_policy(grant, prefix="data/")
+        if forged is None:
+            return ProbeResult(name, False, "the grant's policy could not be decoded")
+        key = f"data/{self.client.source}/{self.other_coldkey}/{self.tag}-forged.bin"
+        return self.expect_refused_write(name, grant, key, fields=forged)
+
+    def lowered_floor_policy(self, grant: Grant) -> ProbeResult:
+        name = "write a tiny file with the size floor removed from the policy"
+        forged = self.forge_policy(grant, min_bytes=0)
+        if forged is None:
+            return ProbeResult(name, False, "the grant's policy could not be decoded")
+        key = grant.key_for(f"{self.tag}-forged-tiny.bin")
+        return self.expect_refused_write(name, grant, key, size=1, fields=forged)
+
+    def forge_policy(
+        self, grant: Grant, *, prefix: str | None = None, min_bytes: int | None = None
+    ) -> dict[str, str] | None:
+        policy = decode_policy(grant.fields)
+        if policy is None:
+            return None
+        for condition in policy.get("conditions", []):
+            if not isinstance(condition, list) or len(condition) != 3:
+                continue
+            if prefix is not None and condition[:2] == ["starts-with", "$key"]:
+                condition[2] = prefix
+            if min_bytes is not None and condition[0] == "content-length-range":
+                condition[1] = min_bytes
+        field = "policy" if "policy" in grant.fields else "Policy"
+        return {**grant.fields, field: encode_policy(policy)}
+
+    def altered_list_url(self, grant: Grant) -> ProbeResult:
+        name = "list another miner's folder with an edited list URL"
+        altered = grant.list_url.replace(self.client.coldkey, self.other_coldkey)
+        if altered == grant.list_url:
+            return ProbeResult(name, False, "the list URL does not name the coldkey")
+        return self.expect_refused_list(name, altered)
+
+    def widened_list_url(self, grant: Grant) -> ProbeResult:
+        name = "list all of data/ with an edited list URL"
+        for safe in ("", "/"):
+            encoded = quote(grant.folder, safe=safe)
+            if encoded in grant.list_url:
+                return self.expect_refused_list(
+                    name, grant.list_url.replace(encoded, quote("data/", safe=safe))
+                )
+        return ProbeResult(name, False, "the list URL does not carry the folder as its prefix")
+
+    def expect_refused_list(self, name: str, url: str) -> ProbeResult:
+        status = self.get_status(url)
+        if status == 403:
+            return ProbeResult(name, True, "storage refused the edited URL (403)")
+        if isinstance(status, int) and status < 300:
+            return ProbeResult(name, False, f"storage ANSWERED the edited URL ({status})")
+        return ProbeResult(name, False, f"inconclusive, expected 403: {status}")
+
+    def claimed_foreign_coldkey(self, grant: Grant) -> ProbeResult:
+        api, source = self.client.api, self.client.source
+        body = {"coldkey": self.other_coldkey, "source": source}
+        if self.client.auth == "btauth":
+            body["hotkey"] = api.identity.hotkey_ss58
+        return self.expect_refused_grant(
+            "ask for a grant naming a coldkey that does not own this hotkey",
+            lambda: api.send(
+                "/get-folder-access",
+                *api.sign(
+                    "/get-folder-access",
+                    body,
+                    self.client.auth,
+                    lambda ts: miner_message(self.other_coldkey, source, ts),
+                ),
+            ),
+        )
+
+    def foreign_list_files(self, grant: Grant) -> ProbeResult:
+        body = {"source": self.client.source, "coldkey": self.other_coldkey}
+        return self.expect_refused_read(
+            "list another miner's folder through /list-files", "/list-files", body
+        )
+
+    def foreign_file_urls(self, grant: Grant) -> ProbeResult:
+        body = {"keys": [f"data/{self.client.source}/{self.other_coldkey}/{self.tag}.bin"]}
+        return self.expect_refused_read(
+            "ask /get-file-urls for another miner's file", "/get-file-urls", body
+        )
+
+    def expect_refused_read(self, name: str, path: str, body: dict[str, Any]) -> ProbeResult:
+        api = self.client.api
+        try:
+            api.send(path, *api.sign(path, body, "btauth", None))
+        except ApiError as error:
+            if error.status in (401, 403):
+                return ProbeResult(name, True, f"service refused: {error}")
+            if error.status in (404, 405):
+                return ProbeResult(name, True, "the service does not offer this endpoint")
+            return ProbeResult(name, False, f"inconclusive, expected 401/403: {error}")
+        except httpx2.TransportError as error:
+            return ProbeResult(name, False, f"inconclusive, the service did not answer: {error}")
+        return ProbeResult(name, False, f"service ANSWERED {path} for another miner's data")
+
+    def replayed_legacy_signature(self, grant: Grant) -> ProbeResult:
+        body = {"coldkey": self.client.coldkey, "source": self.client.source}
+        message = lambda ts: miner_message(self.client.coldkey, self.client.source, ts)  # noqa: E731
+        return self.replayed("replay a legacy signature", body, "legacy", message)
+
+    def replayed_btauth_request(self, grant: Grant) -> ProbeResult:
+        body = {
+            "coldkey": self.client.coldkey,
+            "source": self.client.source,
+            "hotkey": self.client.api.identity.hotkey_ss58,
+        }
+        return self.replayed("replay a btauth/1 request", body, "btauth", None)
+
+    def replayed(
+        self,
+        name: str,
+        body: dict[str, Any],
+        auth: Any,
+        message: Callable[[int], str] | None,
+    ) -> ProbeResult:
+        api = self.client.api
+        signed = api.sign("/get-folder-access", body, auth, message)
+        try:
+            api.send("/get-folder-access", *signed)
+        except (ApiError, httpx2.TransportError) as error:
+            return ProbeResult(name, False, f"inconclusive, the first request failed: {error}")
+        return self.expect_refused_grant(name, lambda: api.send("/get-folder-access", *signed))
+
+
+def run_isolation(
+    client: MinerClient, *, other_coldkey: str | None = None, other_source: str | None = None
+) -> list[ProbeResult]:
+    other_source = other_source or ("reddit" if client.source != "reddit" else "x")
+    with tempfile.TemporaryDirectory(prefix="s3auth-probe-") as workdir:
+        check = IsolationCheck(
+            client,
+            other_coldkey=other_coldkey or foreign_coldkey(),
+            other_source=other_source,
+            workdir=Path(workdir),
+        )
+        return list(check.run())

@@ -1,0 +1,155 @@
+"""`s3auth miner upload` and `s3auth check isolation`: the commands a miner key runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from app.client.cli import (
+    EXIT_FAILED,
+    Subparsers,
+    add_command,
+    api_from,
+    auth_option,
+    emit,
+    guarded,
+    jobs_option,
+    show_progress,
+)
+from app.client.isolation import run_isolation
+from app.client.miner import MinerClient
+from app.client.progress import progress_for
+from app.client.uploads import plan_upload, upload_files
+
+# --- miner ---------------------------------------------------------------------------
+
+
+def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
+    miner = commands.add_parser(
+        "miner",
+        help="miner tools: upload data into your folder",
+        description="Commands for miners. Your hotkey signs; the coldkey that owns it "
+        "names your folder data/<source>/<coldkey>/.",
+    )
+    group = miner.add_subparsers(
+        dest="miner_command",
+        required=True,
+        metavar="COMMAND",
+        help="the command to run; each takes --help",
+    )
+    upload = add_command(
+        group,
+        "upload",
+        parent,
+        "upload files and folders into your folder, resuming",
+        "Upload files and folders into data/<source>/<coldkey>/[PREFIX/].\n\n"
+        "A folder's files keep their paths inside it, so a local HuggingFace dataset\n"
+        "snapshot keeps its data/... layout. Hidden files inside folders are left out.\n"
+        "Files already in your folder with the same size are skipped, so rerunning the\n"
+        "same command resumes. Files outside the policy's size range are reported and\n"
+        "not sent. Exit status: 0 all uploaded or skipped, 1 some file refused or\n"
+        "failed, 2 nothing could start.\n\n"
+        "example:\n"
+        "  s3auth miner upload ./my-dataset --source x --wallet miner --hotkey default",
+    )
+    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    upload.add_argument("--source", required=True, help="data source, e.g. x or reddit")
+    upload.add_argument(
+        "--prefix", default="", help="put everything under this path inside your folder"
+    )
+    upload.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files whose path (inside its folder) matches; repeatable",
+    )
+    upload.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="upload every file, even those already in the folder with the same size",
+    )
+    jobs_option(upload, 4)
+    auth_option(upload)
+    upload.set_defaults(handler=guarded(miner_upload))
+
+
+def miner_upload(args: argparse.Namespace) -> int:
+    files = plan_upload(args.paths, prefix=args.prefix, exclude=tuple(args.exclude))
+    with MinerClient(api_from(args), args.source, auth=args.auth) as client:
+        progress = progress_for("uploading", enabled=show_progress(args))
+        report = upload_files(
+            client, files, jobs=args.jobs, resume=not args.no_resume, progress=progress
+        )
+    lines = [
+        f"{report.folder}: {len(report.uploaded)} uploaded ({report.bytes_uploaded} bytes), "
+        f"{len(report.skipped)} already there, {len(report.refused)} not uploadable, "
+        f"{len(report.failed)} failed"
+    ]
+    lines += [f"  not uploadable: {name}: {why}" for name, why in report.refused.items()]
+    lines += [f"  failed: {name}: {why}" for name, why in report.failed.items()]
+    emit(args, report.as_json(), "\n".join(lines))
+    return 0 if report.ok else EXIT_FAILED
+
+
+# --- check ---------------------------------------------------------------------------
+
+
+def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
+    check = commands.add_parser(
+        "check",
+        help="operator checks against a live deployment",
+        description="Checks an operator runs against a live deployment.",
+    )
+    group = check.add_subparsers(
+        dest="check_command",
+        required=True,
+        metavar="COMMAND",
+        help="the command to run; each takes --help",
+    )
+    isolation = add_command(
+        group,
+        "isolation",
+        parent,
+        "probe what a miner's grant must not allow",
+        "With a registered miner's key, try what an attacker would: write into another\n"
+        "miner's folder, beside its own folder, into another source, a file under the\n"
+        "size floor, with a rewritten policy; list with an edited URL; ask for a grant\n"
+        "naming someone else's coldkey; list or fetch another miner's files through\n"
+        "the service; replay a signature. Each probe prints PASS (refused as it must\n"
+        "be), FAIL or SKIP. A write that gets through is named so the operator can\n"
+        "remove it. Exit status: 0 no FAIL, 1 any FAIL, 2 could not start (no grant).\n\n"
+        "example:\n"
+        "  s3auth check isolation --url https://s3auth.example.org --wallet miner",
+    )
+    isolation.add_argument("--source", default="x", help="the source to probe (default: x)")
+    isolation.add_argument(
+        "--other-source",
+        metavar="SOURCE",
+        help="a different source for the cross-source probe (default: reddit, or x)",
+    )
+    isolation.add_argument(
+        "--other-coldkey",
+        metavar="SS58",
+        help="another miner's coldkey to aim at (default: a fresh, unregistered address)",
+    )
+    auth_option(isolation)
+    isolation.set_defaults(handler=guarded(check_isolation))
+
+
+def check_isolation(args: argparse.Namespace) -> int:
+    with MinerClient(api_from(args), args.source, auth=args.auth) as client:
+        results = run_isolation(
+            client, other_coldkey=args.other_coldkey, other_source=args.other_source
+        )
+    failed = [r for r in results if r.passed is False]
+    payload: dict[str, Any] = {
+        "ok": not failed,
+        "url": args.url,
+        "probes": [r.as_json() for r in results],
+    }
+    text = "\n".join(f"{r.verdict}  {r.name}: {r.detail}" for r in results)
+    text += f"\n{len(results) - len(failed)} of {len(results)} probes held, {len(failed)} FAIL"
+    emit(args, payload, text)
+    return EXIT_FAILED if failed else 0

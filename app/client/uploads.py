@@ -1,0 +1,138 @@
+"""`s3auth miner upload`: plan local files as keys, skip what is there, send the rest."""
+
+from __future__ import annotations
+
+import fnmatch
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.client.errors import ClientError
+from app.client.miner import MinerClient
+from app.client.progress import NoProgress, Progress
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: Path
+    name: str  # the key below the miner's folder, POSIX separators
+    size: int
+
+
+@dataclass
+class UploadReport:
+    folder: str = ""
+    uploaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    bytes_uploaded: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused and not self.failed
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "folder": self.folder,
+            "uploaded": self.uploaded,
+            "skipped": self.skipped,
+            "refused": self.refused,
+            "failed": self.failed,
+            "bytes_uploaded": self.bytes_uploaded,
+        }
+
+
+def plan_upload(
+    paths: list[Path], *, prefix: str = "", exclude: tuple[str, ...] = ()
+) -> list[LocalFile]:
+    """Each file once with the name it gets: a folder's files keep their paths inside it.
+
+    Hidden files and folders inside a folder (`.git`, `.cache`) are left out; a hidden
+    file named on the command line is kept.
+    """
+    prefix = normalize_prefix(prefix)
+    planned: dict[str, LocalFile] = {}
+    for root in paths:
+        if root.is_file():
+            candidates = [(root, root.name)]
+        elif root.is_dir():
+            candidates = [
+                (path, path.relative_to(root).as_posix())
+                for path in sorted(root.rglob("*"))
+                if path.is_file() and not _hidden(path.relative_to(root))
+            ]
+        else:
+            raise ClientError(f"{root} does not exist")
+        for path, relative in candidates:
+            if any(fnmatch.fnmatch(relative, pattern) for pattern in exclude):
+                continue
+            name = prefix + relative
+            other = planned.get(name)
+            if other is not None and other.path.resolve() != path.resolve():
+                raise ClientError(f"{other.path} and {path} would both upload as {name}")
+            planned[name] = LocalFile(path, name, path.stat().st_size)
+    return list(planned.values())
+
+
+def normalize_prefix(prefix: str) -> str:
+    parts = [part for part in prefix.replace("\\", "/").split("/") if part]
+    if any(part in (".", "..") for part in parts):
+        raise ClientError(f"prefix {prefix!r} must not contain '.' or '..' segments")
+    return "/".join(parts) + "/" if parts else ""
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def upload_files(
+    client: MinerClient,
+    files: list[LocalFile],
+    *,
+    jobs: int = 4,
+    resume: bool = True,
+    progress: Progress | None = None,
+) -> UploadReport:
+    """Upload what is missing or differs in size; refuse what the policy would refuse."""
+    progress = progress or NoProgress()
+    grant = client.grant()
+    report = UploadReport(folder=grant.folder)
+    existing = {f.key: f.size for f in client.list_files()} if resume else {}
+    to_send: list[LocalFile] = []
+    for local in files:
+        if existing.get(grant.key_for(local.name)) == local.size:
+            report.skipped.append(local.name)
+        elif (reason := grant.limits.refuses_size(local.size)) is not None:
+            report.refused[local.name] = reason
+        else:
+            to_send.append(local)
+
+    progress.start(len(to_send), sum(f.size for f in to_send))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="upload")
+    try:
+        futures: dict[Future[str], LocalFile] = {
+            pool.submit(client.upload_file, f.path, f.name, on_progress=progress.advance): f
+            for f in to_send
+        }
+        for future in as_completed(futures):
+            local = futures[future]
+            try:
+                future.result()
+            except (ClientError, OSError) as error:
+                report.failed[local.name] = str(error)
+            else:
+                report.uploaded.append(local.name)
+                report.bytes_uploaded += local.size
+            progress.file_done()
+    except BaseException:
+        # Ctrl-C or an unexpected error: start nothing new, let running uploads end.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        progress.stop()
+    pool.shutdown(wait=True)
+    report.uploaded.sort()
+    return report

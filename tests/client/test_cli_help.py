@@ -1,0 +1,143 @@
+"""Every client command parses, prints its help and explains each option."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import build_parser, main
+from tests.signing import key
+
+COMMANDS = [
+    ["miner"],
+    ["miner", "upload"],
+    ["validator"],
+    ["validator", "ls"],
+    ["validator", "get"],
+    ["check"],
+    ["check", "isolation"],
+]
+
+
+def subcommand(path: list[str]) -> argparse.ArgumentParser:
+    parser = build_parser()
+    for name in path:
+        action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = action.choices[name]
+    return parser
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_help_prints_usage_and_description(
+    path: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*path, "--help"])
+
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert out.startswith(f"usage: s3auth {' '.join(path)}")
+    first_words = " ".join(subcommand(path).description.split()[:6])
+    assert first_words in " ".join(out.split())
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_option_has_help_text(path: list[str]) -> None:
+    parser = subcommand(path)
+    for action in parser._actions:
+        assert action.help and action.help != argparse.SUPPRESS, action.dest
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["miner", "upload", "f", "--source", "x", "--hotkey-uri", "//a", "--json"],
+        ["validator", "ls", "--source", "x", "--miner", "5F", "--wallet", "w", "--hotkey", "h"],
+        ["validator", "get", "data/x/a/b", "--out", "d", "--jobs", "2"],
+        ["validator", "get", "--miner", "5F", "--source", "x"],
+        ["check", "isolation", "--url", "http://h", "--other-coldkey", "5F", "--auth", "legacy"],
+    ],
+)
+def test_documented_invocations_parse(argv: list[str]) -> None:
+    assert callable(build_parser().parse_args(argv).handler)
+
+
+def test_upload_without_source_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["miner", "upload", "file.bin"])
+    assert exit_info.value.code == 2
+    assert "--source" in capsys.readouterr().err
+
+
+def test_client_package_imports_without_the_server_stack() -> None:
+    code = (
+        "import sys, app.auth.legacy, app.client, app.client.cli\n"
+        "import app.client.miner_cli, app.client.validator_cli\n"
+        "loaded = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis'} & set(sys.modules)\n"
+        "assert not loaded, loaded"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validator", "get", "--hotkey-uri", "//v"],
+        ["validator", "get", "data/x/c/f", "--miner", "5F", "--source", "x", "--hotkey-uri", "//v"],
+        ["validator", "get", "--miner", "5F", "--hotkey-uri", "//v"],
+    ],
+)
+def test_get_needs_keys_or_a_miner_folder(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("s3auth: ")
+
+
+def test_missing_wallet_and_missing_coldkey_exit_2_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sample = tmp_path / "f.bin"
+    sample.write_bytes(b"x" * 2048)
+    upload = ["miner", "upload", str(sample), "--source", "x"]
+
+    assert main([*upload, "--wallet", "nope", "--wallet-path", str(tmp_path)]) == 2
+    assert "cannot open hotkey 'default' of wallet 'nope'" in capsys.readouterr().err
+    assert main([*upload, "--hotkey-uri", "//someone"]) == 2
+    assert "a coldkey is needed" in capsys.readouterr().err
+
+
+def test_unreachable_service_exits_2_with_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.seaweed import free_ports
+
+    sample = tmp_path / "f.bin"
+    sample.write_bytes(b"x" * 2048)
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    argv = [
+        "miner",
+        "upload",
+        str(sample),
+        "--source",
+        "x",
+        "--url",
+        url,
+        "--retries",
+        "1",
+        "--hotkey-uri",
+        "//someone",
+        "--coldkey",
+        key("someone-cold").ss58_address,
+        "--json",
+    ]
+
+    assert main(argv) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["message"].startswith(f"cannot reach {url}")

@@ -1,0 +1,188 @@
+"""`s3auth validator ls|get` and ValidatorClient against the real app on SeaweedFS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from app.cli import main
+from app.client.downloads import DownloadItem, download_one
+from app.client.errors import TransferError
+from app.client.uploads import LocalFile, upload_files
+from tests.client.conftest import (
+    Deployment,
+    miner_args,
+    miner_client,
+    validator_args,
+    validator_client,
+)
+from tests.conftest import Subnet
+
+
+def wait_for_discovery(live: Deployment, subnet: Subnet, source: str, coldkey: str) -> None:
+    """The bundle serves the previous folder listing while a new one runs; wait it out."""
+    with validator_client(live, subnet) as client:
+        for _ in range(100):
+            if coldkey in client.request_access().miners_in(source):
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"discovery never showed {coldkey} in {source}")
+
+
+def upload_tree(live: Deployment, subnet: Subnet, root: Path, count: int) -> dict[str, bytes]:
+    """`count` files uploaded by the test miner; returns key -> bytes."""
+    files: list[LocalFile] = []
+    contents: dict[str, bytes] = {}
+    for i in range(count):
+        name = f"label-{i % 7}/day-{i % 11:02d}/item-{i:05d}.json"
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(1024 + i % 97))
+        files.append(LocalFile(path, name, path.stat().st_size))
+    with miner_client(live, subnet) as client:
+        report = upload_files(client, files, jobs=8)
+        folder = report.folder
+    assert report.ok and len(report.uploaded) == count, report.as_json()
+    for local in files:
+        contents[folder + local.name] = local.path.read_bytes()
+    return contents
+
+
+@pytest.mark.slow
+def test_validator_downloads_a_folder_of_1200_files_byte_identical(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uploaded = upload_tree(live, subnet, tmp_path / "miner", 1200)
+    coldkey = subnet.miner.coldkey.ss58_address
+    with validator_client(live, subnet) as client:
+        first_page = client.list_page("x", coldkey)
+    assert len(first_page.files) == 1000 and first_page.next_token  # more than one page
+    out = tmp_path / "out"
+    argv = [
+        "validator",
+        "get",
+        "--miner",
+        coldkey,
+        "--source",
+        "x",
+        "--out",
+        str(out),
+        "--json",
+        *validator_args(live),
+    ]
+
+    code = main(argv)
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report["failed"]
+    assert len(report["downloaded"]) == 1200
+    downloaded = {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.is_file()
+    }
+    assert downloaded == uploaded
+
+    assert main(argv) == 0
+    rerun = json.loads(capsys.readouterr().out)
+    assert (len(rerun["downloaded"]), len(rerun["skipped"])) == (0, 1200)
+
+
+def test_ls_lists_sources_miners_and_files(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uploaded = upload_tree(live, subnet, tmp_path, 3)
+    coldkey = subnet.miner.coldkey.ss58_address
+    args = [*validator_args(live), "--json"]
+    wait_for_discovery(live, subnet, "x", coldkey)
+    # Other tests' folders may still be listed (SeaweedFS keeps emptied directories).
+
+    assert main(["validator", "ls", *args]) == 0
+    sources = {row["source"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert set(sources) == {"x", "reddit"}
+    assert sources["x"]["prefix"] == "data/x/"
+    assert sources["x"]["miners"] >= 1
+
+    assert main(["validator", "ls", "--source", "x", *args]) == 0
+    miners = [json.loads(line)["miner"] for line in capsys.readouterr().out.splitlines()]
+    assert coldkey in miners
+
+    assert main(["validator", "ls", "--miner", coldkey, *args]) == 0
+    files = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {f["key"]: f["size"] for f in files} == {k: len(v) for k, v in uploaded.items()}
+    assert {f["source"] for f in files} == {"x"}
+
+
+def test_get_keys_downloads_and_repairs_a_different_local_copy(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uploaded = upload_tree(live, subnet, tmp_path / "miner", 2)
+    keys = sorted(uploaded)
+    out = tmp_path / "out"
+    argv = ["validator", "get", *keys, "--out", str(out), "--json", *validator_args(live)]
+
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["downloaded"] == keys
+    damaged = out / keys[0]
+    damaged.write_bytes(b"\x00" * len(uploaded[keys[0]]))
+
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["downloaded"] == [keys[0]]
+    assert damaged.read_bytes() == uploaded[keys[0]]
+    assert (out / keys[1]).read_bytes() == uploaded[keys[1]]
+
+
+def test_miner_key_is_refused_validator_access(
+    live: Deployment, subnet: Subnet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["validator", "ls", *miner_args(live, subnet), "--json"])
+
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert code == 2
+    assert (error["status"], error["code"]) == (403, "no_permit")
+
+
+def test_miner_upload_resume_sees_folders_beyond_one_page(
+    live: Deployment, subnet: Subnet, tmp_path: Path
+) -> None:
+    upload_tree(live, subnet, tmp_path, 1001)
+    with miner_client(live, subnet) as client:
+        assert len(list(client.list_files(page_size=400))) == 1001
+
+
+def test_download_whose_bytes_do_not_match_the_etag_is_discarded(tmp_path: Path) -> None:
+    body = b"tampered" * 200
+    honest = hashlib.md5(b"original" * 200).hexdigest()
+
+    def storage(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"ETag": f'"{honest}"'})
+
+    item = DownloadItem("data/x/c/f.bin", "http://storage/f.bin", tmp_path / "f.bin", len(body))
+    with (
+        httpx2.Client(transport=httpx2.MockTransport(storage)) as http,
+        pytest.raises(TransferError, match="ETag"),
+    ):
+        download_one(http, item)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_download_shorter_than_listed_is_discarded(tmp_path: Path) -> None:
+    def storage(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=b"x" * 100)
+
+    item = DownloadItem("data/x/c/f.bin", "http://storage/f.bin", tmp_path / "f.bin", 2048)
+    with (
+        httpx2.Client(transport=httpx2.MockTransport(storage)) as http,
+        pytest.raises(TransferError, match="expected 2048"),
+    ):
+        download_one(http, item)
+
+    assert list(tmp_path.iterdir()) == []

@@ -140,7 +140,7 @@ s3auth dev: development stack (these keys are public; never use them on a real s
 
   API      {api_url}   docs: {api_url}/docs
   S3       {endpoint_url}   bucket: {settings.s3_bucket}
-  data     {settings.metagraph_file.parent if settings.metagraph_file else ''}
+  data     {settings.metagraph_file.parent if settings.metagraph_file else ""}
 
 Registered dev keys (secret URIs; sign with Keypair.create_from_uri(URI)):
 {rows}

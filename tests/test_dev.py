@@ -24,8 +24,16 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     log = data_dir / "dev.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "dev", "--port", str(port), "--data-dir",
-             str(data_dir)],
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "dev",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -68,16 +76,12 @@ def test_printed_example_gets_a_grant_that_uploads(dev_stack: tuple[str, Path]) 
     )
     script = output[start : output.index("\nEOF", start) + len("\nEOF")]
 
-    result = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
 
     assert result.returncode == 0, result.stderr
     grant = json.loads(result.stdout)
     form = {**grant["fields"], "key": grant["folder"] + "hello.bin"}
-    upload = httpx2.post(
-        grant["url"], data=form, files={"file": ("f", b"x" * 2048)}, timeout=30
-    )
+    upload = httpx2.post(grant["url"], data=form, files={"file": ("f", b"x" * 2048)}, timeout=30)
     assert upload.status_code == 204
     listing = httpx2.get(grant["list_url"], timeout=30)
     assert "hello.bin" in listing.text

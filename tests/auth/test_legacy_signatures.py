@@ -35,8 +35,15 @@ def test_garbage_signature_bytes_do_not_raise() -> None:
 
 @pytest.mark.parametrize(
     ("text", "valid"),
-    [("ab" * 64, True), ("0x" + "ab" * 64, True), ("0X" + "AB" * 64, True),
-     ("ab" * 63, False), ("xy" * 64, False), ("", False), ("0x", False)],
+    [
+        ("ab" * 64, True),
+        ("0x" + "ab" * 64, True),
+        ("0X" + "AB" * 64, True),
+        ("ab" * 63, False),
+        ("xy" * 64, False),
+        ("", False),
+        ("0x", False),
+    ],
 )
 def test_signature_hex_parsing(text: str, valid: bool) -> None:
     parsed = parse_signature(text)
@@ -48,9 +55,14 @@ def test_signature_hex_parsing(text: str, valid: bool) -> None:
 
 @pytest.mark.parametrize(
     ("address", "valid"),
-    [(key("alice").ss58_address, True),
-     (key("alice").ss58_address[:-1] + "Z", False),  # checksum broken
-     ("5" * 48, False), ("", False), ("5Grw/../", False), ("\uff15" * 48, False)],
+    [
+        (key("alice").ss58_address, True),
+        (key("alice").ss58_address[:-1] + "Z", False),  # checksum broken
+        ("5" * 48, False),
+        ("", False),
+        ("5Grw/../", False),
+        ("\uff15" * 48, False),
+    ],
 )
 def test_ss58_validation(address: str, valid: bool) -> None:
     assert is_ss58(address) == valid

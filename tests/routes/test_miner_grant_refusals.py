@@ -103,9 +103,7 @@ def test_foreign_coldkey_is_403(client: TestClient, subnet: Subnet) -> None:
     assert error["code"] == "coldkey_mismatch"
 
 
-def test_replayed_signature_is_refused_the_second_time(
-    client: TestClient, subnet: Subnet
-) -> None:
+def test_replayed_signature_is_refused_the_second_time(client: TestClient, subnet: Subnet) -> None:
     body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address)
 
     first, _ = post(client, body)
@@ -157,9 +155,7 @@ def test_signature_by_another_hotkey_is_401(client: TestClient, subnet: Subnet) 
     assert error["code"] == "bad_signature"
 
 
-def test_source_outside_allow_list_is_403(
-    make_settings: SettingsFactory, subnet: Subnet
-) -> None:
+def test_source_outside_allow_list_is_403(make_settings: SettingsFactory, subnet: Subnet) -> None:
     from app.main import create_app
 
     body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address, "youtube")

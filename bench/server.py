@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
+from app.processes import stop_process_group
+
 STARTUP_TIMEOUT_SECONDS = 60.0
 
 
@@ -114,14 +116,8 @@ class ServiceProcess:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop_process_group(process, signal.SIGTERM, grace_seconds=10)
 
     def __enter__(self) -> ServiceProcess:
         return self.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     # replay checks always fail closed; counters may be skipped when this is true.
     rate_limit_fail_open: bool = False
     server_hotkey: str | None = None
+    tao_max_age_seconds: int = Field(60, ge=1, le=3600)
+    # UIDs or SS58 hotkeys allowed the per-miner S3 endpoints and publishing scores; "*" = all.
+    trusted_validators: Annotated[tuple[str, ...], NoDecode] = ("89",)
+    upload_method: Literal["post", "put"] = "post"
+    upload_url_ttl_seconds: int = Field(3600, ge=60, le=MAX_ACCESS_TTL_SECONDS)
+
+    database_url: str = "sqlite+aiosqlite:///./s3auth.sqlite3"
+    constellation_api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    admin_api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    ondemand_job_seconds: int = Field(120, ge=30, le=7 * 24 * 3600)
+    ondemand_max_bytes: int = Field(15_000_000, ge=1)
+    ondemand_retention_hours: float = Field(48, gt=0)
+    rate_limit_ondemand_poll: str = "30/minute"
+    rate_limit_ondemand_failures: str = "2/minute"
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -74,7 +88,44 @@ class Settings(BaseSettings):
                 raise ValueError(f"{source!r} is not a valid source name (letters, digits, _ -)")
         return value
 
-    @field_validator("rate_limit_ip", "rate_limit_miner", "rate_limit_validator")
+    @field_validator("trusted_validators", mode="before")
+    @classmethod
+    def _split_trusted(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_validators")
+    @classmethod
+    def _check_trusted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from app.auth.keys import is_ss58
+
+        for item in value:
+            if item != "*" and not item.isdigit() and not is_ss58(item):
+                raise ValueError(f"{item!r} is not a UID, an SS58 hotkey or '*'")
+        return value
+
+    @field_validator("constellation_api_keys", "admin_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return value
+
+    @field_validator(
+        "rate_limit_ip",
+        "rate_limit_miner",
+        "rate_limit_validator",
+        "rate_limit_ondemand_poll",
+        "rate_limit_ondemand_failures",
+    )
     @classmethod
     def _check_limit(cls, value: str) -> str:
         if value.strip():

@@ -80,3 +80,50 @@ def test_serve_with_bad_setting_exits_with_one_line(tmp_path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith("s3auth: configuration error: ACCESS_TTL_SECONDS:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_later_settings_have_the_contract_defaults() -> None:
+    settings = Settings(_env_file=None)
+
+    assert settings.tao_max_age_seconds == 60
+    assert settings.trusted_validators == ("89",)
+    assert settings.upload_method == "post"
+    assert settings.upload_url_ttl_seconds == 3600
+    assert settings.database_url == "sqlite+aiosqlite:///./s3auth.sqlite3"
+    assert settings.constellation_api_keys == ()
+    assert settings.admin_api_keys == ()
+    assert (settings.ondemand_job_seconds, settings.ondemand_max_bytes) == (120, 15_000_000)
+    assert settings.ondemand_retention_hours == 48
+    assert settings.rate_limit_ondemand_poll == "30/minute"
+    assert settings.rate_limit_ondemand_failures == "2/minute"
+
+
+def test_api_keys_and_trusted_validators_are_comma_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSTELLATION_API_KEYS", "alpha, beta")
+    monkeypatch.setenv("TRUSTED_VALIDATORS", "89, 12")
+
+    settings = Settings(_env_file=None)
+
+    assert [k.get_secret_value() for k in settings.constellation_api_keys] == ["alpha", "beta"]
+    assert settings.trusted_validators == ("89", "12")
+    assert "alpha" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRUSTED_VALIDATORS", "not-a-key"),
+        ("UPLOAD_METHOD", "patch"),
+        ("DATABASE_URL", "mysql://x"),
+        ("RATE_LIMIT_ONDEMAND_POLL", "often"),
+    ],
+)
+def test_later_settings_refuse_bad_values(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None)
+
+    assert describe_errors(error.value)[0].startswith(name)

@@ -12,6 +12,8 @@ _REFUSALS = {
     400: "Malformed or stale request.",
     401: "Bad signature, replayed signature or unregistered hotkey.",
     403: "Authenticated but not allowed.",
+    404: "Not found.",
+    409: "Conflicts with what is stored.",
     413: "Body too large.",
     422: "Body does not match the schema.",
     429: "Rate limited; see Retry-After.",

@@ -13,6 +13,8 @@ from fastapi.telemetry import TelemetryConfig
 
 from app import __version__
 from app.auth.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from app.db import Database
+from app.db.migrate import upgrade
 from app.errors import add_exception_handlers
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
@@ -78,6 +80,7 @@ def build_services(
             settings.sources,
             max_age_seconds=settings.discovery_cache_seconds,
         ),
+        db=Database(settings.database_url),
     )
 
 
@@ -103,6 +106,11 @@ def create_app(
             replay_store=replay_store,
         )
         app.state.services = services
+        try:
+            await upgrade(services.db)
+        except BaseException:
+            await services.close()
+            raise
         services.metagraph.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from botocore.client import BaseClient
 
 from app.auth.replay import ReplayStore
+from app.db import Database
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.storage.discovery import FolderDiscovery
@@ -23,10 +24,12 @@ class Services:
     replay: ReplayStore
     limits: RateLimits
     discovery: FolderDiscovery
+    db: Database
 
     async def close(self) -> None:
         await self.metagraph.stop()
         await self.discovery.close()
         await self.replay.close()
         await self.limits.close()
+        await self.db.close()
         self.s3.close()

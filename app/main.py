@@ -20,6 +20,8 @@ from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
+from app.ondemand import routes as ondemand
+from app.ondemand.service import OnDemand
 from app.routes import docs, health, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
@@ -63,6 +65,8 @@ def build_services(
 ) -> Services:
     source = metagraph_source or metagraph_source_for(settings)
     s3 = s3_client or make_s3_client(settings)
+    presigner = Presigner(s3, settings.s3_bucket)
+    db = Database(settings.database_url)
     return Services(
         settings=settings,
         metagraph=MetagraphCache(
@@ -71,7 +75,7 @@ def build_services(
             max_age_seconds=settings.metagraph_max_age_seconds,
         ),
         s3=s3,
-        presigner=Presigner(s3, settings.s3_bucket),
+        presigner=presigner,
         replay=replay_store or replay_store_for(settings),
         limits=RateLimits(settings),
         discovery=FolderDiscovery(
@@ -80,7 +84,8 @@ def build_services(
             settings.sources,
             max_age_seconds=settings.discovery_cache_seconds,
         ),
-        db=Database(settings.database_url),
+        db=db,
+        ondemand=OnDemand(settings, db, s3, presigner),
     )
 
 
@@ -108,6 +113,7 @@ def create_app(
         app.state.services = services
         try:
             await upgrade(services.db)
+            await services.ondemand.start()
         except BaseException:
             await services.close()
             raise
@@ -137,6 +143,7 @@ def create_app(
     install_metrics(app)
     app.include_router(miners.router)
     app.include_router(validators.router)
+    app.include_router(ondemand.router)
     app.include_router(health.router)
     docs.mount_docs(app)
     return app

@@ -102,6 +102,38 @@ def _add_metagraph_commands(
     export.set_defaults(handler=_metagraph_export, chain_source=chain_source)
 
 
+def _db_upgrade(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.db.migrate import upgrade_url
+
+    settings = load_settings(database_url=args.database_url)
+    try:
+        revision = asyncio.run(upgrade_url(settings.database_url))
+    except Exception as exc:
+        print(f"s3auth: database upgrade failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(f"database schema at revision {revision}")
+    return 0
+
+
+def _add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = commands.add_parser(
+        "db",
+        help="manage the jobs/lists/results database",
+        description="Work with the database at DATABASE_URL.",
+    )
+    actions = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = actions.add_parser(
+        "upgrade",
+        help="apply the database migrations",
+        description="Bring the schema at DATABASE_URL to the newest revision. `s3auth serve` "
+        "does this at start too; replicas starting together apply it once.",
+    )
+    upgrade.add_argument("--database-url", help="SQLAlchemy async URL (default: DATABASE_URL)")
+    upgrade.set_defaults(handler=_db_upgrade)
+
+
 def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="s3auth",
@@ -133,6 +165,7 @@ def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.
     dev.set_defaults(handler=_dev)
 
     _add_metagraph_commands(commands, chain_source)
+    _add_db_commands(commands)
     add_client_commands(commands)
     return parser
 

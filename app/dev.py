@@ -170,6 +170,7 @@ def run_dev(*, port: int, data_dir: str | Path, host: str = "127.0.0.1") -> int:
         aws_secret_access_key=credentials.secret_key,
         metagraph_file=metagraph_path,
         metagraph_refresh_seconds=10,
+        database_url=f"sqlite+aiosqlite:///{root / 's3auth.sqlite3'}",
     )
     metagraph_path.write_text(json.dumps(dev_metagraph(keys, settings.netuid), indent=2))
     with SeaweedServer(root / "seaweedfs", credentials) as s3:

@@ -13,11 +13,15 @@ from fastapi.telemetry import TelemetryConfig
 
 from app import __version__
 from app.auth.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
+from app.db import Database
+from app.db.migrate import upgrade
 from app.errors import add_exception_handlers
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
+from app.ondemand import routes as ondemand
+from app.ondemand.service import OnDemand
 from app.routes import docs, health, miner_folders, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
@@ -61,6 +65,8 @@ def build_services(
 ) -> Services:
     source = metagraph_source or metagraph_source_for(settings)
     s3 = s3_client or make_s3_client(settings)
+    presigner = Presigner(s3, settings.s3_bucket)
+    db = Database(settings.database_url)
     return Services(
         settings=settings,
         metagraph=MetagraphCache(
@@ -69,7 +75,7 @@ def build_services(
             max_age_seconds=settings.metagraph_max_age_seconds,
         ),
         s3=s3,
-        presigner=Presigner(s3, settings.s3_bucket),
+        presigner=presigner,
         replay=replay_store or replay_store_for(settings),
         limits=RateLimits(settings),
         discovery=FolderDiscovery(
@@ -78,6 +84,8 @@ def build_services(
             settings.sources,
             max_age_seconds=settings.discovery_cache_seconds,
         ),
+        db=db,
+        ondemand=OnDemand(settings, db, s3, presigner),
     )
 
 
@@ -103,6 +111,12 @@ def create_app(
             replay_store=replay_store,
         )
         app.state.services = services
+        try:
+            await upgrade(services.db)
+            await services.ondemand.start()
+        except BaseException:
+            await services.close()
+            raise
         services.metagraph.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
@@ -132,6 +146,7 @@ def create_app(
     app.include_router(miners.file_router)
     app.include_router(miner_folders.router)
     app.include_router(validators.router)
+    app.include_router(ondemand.router)
     app.include_router(health.router)
     docs.mount_docs(app)
     return app

@@ -8,8 +8,10 @@ from botocore.client import BaseClient
 from fastapi import Request
 
 from app.auth.replay import ReplayStore
+from app.db import Database
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
+from app.ondemand.service import OnDemand
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
@@ -24,12 +26,16 @@ class Services:
     replay: ReplayStore
     limits: RateLimits
     discovery: FolderDiscovery
+    db: Database
+    ondemand: OnDemand
 
     async def close(self) -> None:
         await self.metagraph.stop()
         await self.discovery.close()
         await self.replay.close()
         await self.limits.close()
+        await self.ondemand.close()
+        await self.db.close()
         self.s3.close()
 
 

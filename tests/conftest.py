@@ -24,6 +24,9 @@ from config import Settings
 from tests.redis_server import RedisServer
 from tests.signing import key
 
+# Database fixtures (`database_url` on SQLite and PostgreSQL), for every test package.
+pytest_plugins = ["tests.database"]
+
 
 @dataclass(frozen=True)
 class Member:
@@ -183,10 +186,11 @@ SettingsFactory = Callable[..., Settings]
 
 
 @pytest.fixture
-def make_settings(metagraph_file: Path) -> SettingsFactory:
+def make_settings(metagraph_file: Path, sqlite_database_url: str) -> SettingsFactory:
     def factory(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "metagraph_file": metagraph_file,
+            "database_url": sqlite_database_url,
             "s3_bucket": "test-bucket",
             "s3_endpoint_url": "http://127.0.0.1:9",
             "aws_access_key_id": "test-access",

@@ -1,0 +1,26 @@
+"""`X-API-Key` checks for customers and admins: constant time, every key compared."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+
+from pydantic import SecretStr
+
+from app.errors import AuthFailed
+
+
+def key_matches(given: str | None, keys: Sequence[SecretStr]) -> bool:
+    if not given:
+        return False
+    offered = given.encode()
+    matched = False
+    # No early exit: the time taken does not tell which key, or how much of one, matched.
+    for key in keys:
+        matched |= hmac.compare_digest(offered, key.get_secret_value().encode())
+    return matched
+
+
+def require_key(given: str | None, keys: Sequence[SecretStr], *, who: str) -> None:
+    if not key_matches(given, keys):
+        raise AuthFailed(f"A valid X-API-Key header of {who} is required.", code="invalid_api_key")

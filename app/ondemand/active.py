@@ -1,0 +1,92 @@
+"""The jobs miners may take, held in memory and refreshed from the database.
+
+Every miner polls about every 5 s; answering each poll with a query would make the database
+the bottleneck. A background task reloads the short list of open jobs every
+`REFRESH_SECONDS` (and at once after a job is created here), so a job created on any
+replica reaches every replica's miners within a second, and a poll costs a filter over a
+few pre-encoded jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from app.db import Database, DatabaseUnavailable
+from app.ondemand import repository
+from app.ondemand.schemas import MAX_SINCE_AGE
+from app.ondemand.views import job_json
+
+logger = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 0.4
+# Miners are shown only jobs at least this far from expiring.
+MIN_TIME_LEFT = timedelta(seconds=10)
+# Jobs older than any accepted `since`, with a margin for the refresh period.
+LOOKBACK = MAX_SINCE_AGE + timedelta(minutes=1)
+
+
+class ActiveJobs:
+    def __init__(self, db: Database, *, refresh_seconds: float = REFRESH_SECONDS) -> None:
+        self.db = db
+        self.refresh_seconds = refresh_seconds
+        # (created_at, expire_at) as unix seconds, and the job's JSON; newest first.
+        self._entries: tuple[tuple[float, float, bytes], ...] = ()
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def answer(self, since: datetime, *, now: float | None = None) -> bytes:
+        """The `{"jobs": [...]}` body: created at or after `since`, 10 s or more left."""
+        since_ts = since.timestamp()
+        must_outlive = (time.time() if now is None else now) + MIN_TIME_LEFT.total_seconds()
+        parts = [
+            body
+            for created, expires, body in self._entries
+            if created >= since_ts and expires >= must_outlive
+        ]
+        return b'{"jobs":[' + b",".join(parts) + b"]}"
+
+    async def refresh(self) -> None:
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            jobs = await repository.active_jobs(
+                session, created_since=now - LOOKBACK, expiring_after=now + MIN_TIME_LEFT
+            )
+            self._entries = tuple(
+                (job.created_at.timestamp(), job.expire_at.timestamp(), job_json(job))
+                for job in jobs
+            )
+
+    def poke(self) -> None:
+        """Reload now: a job was just created here."""
+        if self._wake is not None:
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._wake = asyncio.Event()
+        with contextlib.suppress(DatabaseUnavailable):
+            await self.refresh()
+        self._task = asyncio.create_task(self._run(), name="ondemand-active-jobs")
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.refresh_seconds)
+            self._wake.clear()
+            try:
+                await self.refresh()
+            except DatabaseUnavailable:
+                pass  # logged by the database layer; the last list keeps serving
+            except Exception:
+                logger.exception("refreshing the active on-demand jobs failed")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

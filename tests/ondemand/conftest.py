@@ -1,0 +1,75 @@
+"""An app with a database (SQLite and PostgreSQL) and a real bucket, and helpers to read it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from app.main import create_app
+from app.ondemand.models import Job, Submission
+from app.services import Services
+from config import Settings
+from tests.conftest import S3Server, SettingsFactory
+
+CUSTOMER_KEY = "customer-key-1"
+CUSTOMER = {"X-API-Key": CUSTOMER_KEY}
+
+
+@pytest.fixture
+def od_settings(
+    make_settings: SettingsFactory, database_url: str, seaweed: S3Server, bucket: str
+) -> Settings:
+    return make_settings(
+        database_url=database_url,
+        s3_bucket=bucket,
+        s3_endpoint_url=seaweed.endpoint_url,
+        aws_access_key_id=seaweed.credentials.access_key,
+        aws_secret_access_key=seaweed.credentials.secret_key,
+        constellation_api_keys=f"{CUSTOMER_KEY},customer-key-2",
+        ondemand_max_bytes=1000,
+        rate_limit_ondemand_poll="",
+    )
+
+
+@pytest.fixture
+def od_client(od_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(od_settings)) as client:
+        yield client
+
+
+def services_of(client: TestClient) -> Services:
+    return client.app.state.services  # type: ignore[attr-defined,no-any-return]
+
+
+def on_app_loop(client: TestClient, fn: Any, *args: Any) -> Any:
+    """Runs a coroutine function on the app's event loop (its database and tasks live there)."""
+    assert client.portal is not None
+    return client.portal.call(fn, *args)
+
+
+def count_rows(client: TestClient, model: type[Job] | type[Submission]) -> int:
+    async def count() -> int:
+        async with services_of(client).db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+    return int(on_app_loop(client, count))
+
+
+def job_body(**spec: Any) -> dict[str, Any]:
+    spec.setdefault("job", {"platform": "x", "keywords": ["#bittensor"]})
+    return {"job": spec}
+
+
+def create_job(client: TestClient, **spec: Any) -> str:
+    answer = client.post("/on-demand/constellation/jobs", json=job_body(**spec), headers=CUSTOMER)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["job_id"])
+
+
+def iso_in(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()

@@ -15,6 +15,8 @@ from app import __version__
 from app.auth.replay import MemoryReplayStore, RedisReplayStore, ReplayStore
 from app.db import Database
 from app.db.migrate import upgrade
+from app.desirability import routes as desirability
+from app.desirability.service import Desirability
 from app.errors import add_exception_handlers
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
@@ -22,6 +24,8 @@ from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
 from app.ondemand import routes as ondemand
 from app.ondemand.service import OnDemand
+from app.results import routes as results
+from app.results.service import ValidationResults
 from app.routes import docs, health, miner_folders, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
@@ -86,6 +90,8 @@ def build_services(
         ),
         db=db,
         ondemand=OnDemand(settings, db, s3, presigner),
+        desirability=Desirability(db),
+        results=ValidationResults(db),
     )
 
 
@@ -114,6 +120,8 @@ def create_app(
         try:
             await upgrade(services.db)
             await services.ondemand.start()
+            await services.desirability.start()
+            services.results.start()
         except BaseException:
             await services.close()
             raise
@@ -147,6 +155,8 @@ def create_app(
     app.include_router(miner_folders.router)
     app.include_router(validators.router)
     app.include_router(ondemand.router)
+    app.include_router(desirability.router)
+    app.include_router(results.router)
     app.include_router(health.router)
     docs.mount_docs(app)
     return app

@@ -1,4 +1,4 @@
-"""Prometheus metrics: request counts and latency per route, and the metagraph's state.
+"""Prometheus metrics: requests per route, the metagraph's state, and what was published.
 
 Each app gets its own registry so test apps do not share counters. With several
 workers, set PROMETHEUS_MULTIPROC_DIR to an empty directory and every worker's
@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -58,6 +59,64 @@ class HttpMetrics:
             latency = self._latencies[route] = self.latency.labels(route)
         answers.inc()
         latency.observe(seconds)
+
+
+PublicationKind = Literal["dd_list", "validation_results"]
+
+
+class Publications:
+    """Lists and score batches this process accepted."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.counter = Counter(
+            "s3auth_publications",
+            "Publications accepted: Dynamic Desirability lists and validation-score batches.",
+            ["kind"],
+            registry=registry,
+        )
+        for kind in ("dd_list", "validation_results"):
+            self.counter.labels(kind)  # shown at 0 before the first one
+
+    def record(self, kind: PublicationKind) -> None:
+        self.counter.labels(kind).inc()
+
+
+async def get_publications(request: Request) -> Publications:
+    return request.app.state.publications  # type: ignore[no-any-return]
+
+
+PublicationsDep = Annotated[Publications, Depends(get_publications)]
+
+
+class PublishedStateCollector(Collector):
+    """The served Dynamic Desirability list and the newest validation score, at scrape time."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        services = getattr(self.app.state, "services", None)
+        dd_age = GaugeMetricFamily(
+            "s3auth_dd_list_age_seconds",
+            "Seconds since the served Dynamic Desirability list was published.",
+        )
+        dd_seq = GaugeMetricFamily(
+            "s3auth_dd_list_publication",
+            "Publication number of the served Dynamic Desirability list (1 for the first).",
+        )
+        score_age = GaugeMetricFamily(
+            "s3auth_validation_score_newest_age_seconds",
+            "Seconds since the newest validation score was published.",
+        )
+        if services is not None:
+            snapshot = services.desirability.latest.current
+            if snapshot is not None:
+                dd_age.add_metric([], snapshot.age_seconds())
+                dd_seq.add_metric([], snapshot.seq)
+            age = services.results.newest_age_seconds()
+            if age is not None:
+                score_age.add_metric([], age)
+        yield from (dd_age, dd_seq, score_age)
 
 
 class MetagraphCollector(Collector):
@@ -117,6 +176,8 @@ def install_metrics(app: FastAPI) -> None:
         scrape_registry = CollectorRegistry()
         MultiProcessCollector(scrape_registry)
     scrape_registry.register(MetagraphCollector(app))
+    scrape_registry.register(PublishedStateCollector(app))
+    app.state.publications = Publications(registry)
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
 
     router = APIRouter(tags=["operators"])

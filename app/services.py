@@ -9,9 +9,11 @@ from fastapi import Request
 
 from app.auth.replay import ReplayStore
 from app.db import Database
+from app.desirability.service import Desirability
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.ondemand.service import OnDemand
+from app.results.service import ValidationResults
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
@@ -28,6 +30,8 @@ class Services:
     discovery: FolderDiscovery
     db: Database
     ondemand: OnDemand
+    desirability: Desirability
+    results: ValidationResults
 
     async def close(self) -> None:
         await self.metagraph.stop()
@@ -35,6 +39,8 @@ class Services:
         await self.replay.close()
         await self.limits.close()
         await self.ondemand.close()
+        await self.desirability.close()
+        await self.results.close()
         await self.db.close()
         self.s3.close()
 

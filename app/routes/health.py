@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app import __version__
 from app.deps import ServicesDep
+from app.services import Services
 
 router = APIRouter(tags=["operators"])
 
@@ -36,6 +37,8 @@ async def healthcheck(services: ServicesDep) -> JSONResponse:
         "metagraph": None,
         "version": __version__,
     }
+    # Not a reason for 503: signed requests are still authorized without a list.
+    body["dynamic_desirability"] = dd_state(services)
     reason = None
     if snapshot is None:
         reason = "The metagraph has not been loaded yet"
@@ -61,3 +64,16 @@ async def healthcheck(services: ServicesDep) -> JSONResponse:
         reason += f"; last refresh failed: {cache.last_error}"
     body.update(status="degraded", reason=reason + ".")
     return JSONResponse(body, status_code=503)
+
+
+def dd_state(services: Services) -> dict[str, Any] | None:
+    """The served Dynamic Desirability list's version and age; null before the first one."""
+    current = services.desirability.latest.current
+    if current is None:
+        return None
+    return {
+        "version": current.version,
+        "generated_at": current.generated_at.isoformat().replace("+00:00", "Z"),
+        "entries": current.entry_count,
+        "age_seconds": round(current.age_seconds(), 1),
+    }

@@ -1,0 +1,1 @@
+"""Dynamic Desirability lists: the weighted jobs miners scrape and validators reward."""

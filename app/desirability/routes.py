@@ -1,0 +1,76 @@
+"""Dynamic Desirability endpoints: signed reads for miners and validators, admin publishing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from starlette.responses import Response
+
+from app.auth.apikeys import require_key
+from app.auth.pipeline import Caller, signed
+from app.deps import ServicesDep
+from app.desirability.schemas import DDList, Published, PublishRequest
+from app.desirability.validation import parse_entries
+from app.metrics import PublicationsDep
+from app.responses import JSONBytes
+from app.routes.openapi import json_body, refusals
+from app.services import Services
+
+router = APIRouter(tags=["dynamic desirability"])
+
+# Neither read spends a per-hotkey quota: the answer comes from memory, and a refused read
+# is silent harm (a validator falls back to a stale built-in list and skews every miner's
+# reward). The per-IP limit still counts them, and each signature is accepted once.
+MinerReader = Annotated[Caller[None], Depends(signed(None, "registered", limit=None))]
+ValidatorReader = Annotated[Caller[None], Depends(signed(None, "validator", limit=None))]
+
+
+def _answer(services: Services) -> Response:
+    return Response(services.desirability.newest().body, media_type="application/json")
+
+
+@router.get(
+    "/dynamic-desirability/miner/get-latest-list",
+    response_model=DDList,
+    responses=refusals(400, 401, 404, 429, 503),
+)
+async def miner_latest_list(_: MinerReader, services: ServicesDep) -> Response:
+    """The newest Dynamic Desirability list (any registered hotkey; empty body signed)."""
+    return _answer(services)
+
+
+@router.get(
+    "/dynamic-desirability/validator/get-latest-list",
+    response_model=DDList,
+    responses=refusals(400, 401, 403, 404, 429, 503),
+)
+async def validator_latest_list(_: ValidatorReader, services: ServicesDep) -> Response:
+    """The newest Dynamic Desirability list (validators; empty body signed)."""
+    return _answer(services)
+
+
+@router.put(
+    "/dynamic-desirability/list",
+    response_model=Published,
+    openapi_extra=json_body(PublishRequest),
+    responses=refusals(400, 401, 409, 413, 422, 503),
+)
+async def publish_list(
+    request: Request,
+    services: ServicesDep,
+    publications: PublicationsDep,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Publish a new version of the list (X-API-Key of ADMIN_API_KEYS); earlier ones are kept."""
+    require_key(x_api_key, services.settings.admin_api_keys, who="an administrator")
+    entries = parse_entries(await request.body())
+    snapshot = await services.desirability.publish(entries)
+    publications.record("dd_list")
+    return JSONBytes(
+        {
+            "version": snapshot.version,
+            "generated_at": snapshot.generated_at.isoformat().replace("+00:00", "Z"),
+            "entries": snapshot.entry_count,
+        }
+    )

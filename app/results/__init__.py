@@ -1,0 +1,1 @@
+"""Validation scores one trusted validator publishes and every other validator reads."""

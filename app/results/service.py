@@ -1,0 +1,101 @@
+"""Storing and reading published validation scores, and how fresh the newest one is."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from app.db import Database, DatabaseUnavailable
+from app.metagraph import Neuron
+from app.results import repository
+from app.results.schemas import Result
+
+logger = logging.getLogger(__name__)
+
+# How often the newest score's time is re-read for /metrics (scores from other replicas).
+NEWEST_REFRESH_SECONDS = 15.0
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+class ValidationResults:
+    def __init__(self, db: Database, *, refresh_seconds: float = NEWEST_REFRESH_SECONDS) -> None:
+        self.db = db
+        self.refresh_seconds = refresh_seconds
+        self.newest_at: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def publish(
+        self, publisher: Neuron, results: list[Result], *, now: datetime | None = None
+    ) -> int:
+        """Upserts each miner's score; a miner named twice keeps the later one."""
+        now = now or datetime.now(UTC)
+        latest = {result.miner_hotkey: result.score for result in results}
+        rows = [
+            {
+                "miner_hotkey": miner,
+                "validator_hotkey": publisher.hotkey,
+                "validator_uid": publisher.uid,
+                "score": score,
+                "updated_at": now,
+            }
+            for miner, score in latest.items()
+        ]
+        async with self.db.session() as session:
+            await repository.upsert(session, rows)
+        if rows and (self.newest_at is None or now > self.newest_at):
+            self.newest_at = now
+        return len(rows)
+
+    async def all(self) -> dict[str, Any]:
+        async with self.db.session() as session:
+            rows = await repository.all_results(session)
+        return {
+            "results": [
+                {
+                    "miner_hotkey": row.miner_hotkey,
+                    "validator_hotkey": row.validator_hotkey,
+                    "validator_uid": row.validator_uid,
+                    "score": row.score,
+                    "updated_at": _iso(row.updated_at),
+                }
+                for row in rows
+            ]
+        }
+
+    def newest_age_seconds(self) -> float | None:
+        if self.newest_at is None:
+            return None
+        return max(0.0, time.time() - self.newest_at.timestamp())
+
+    async def refresh(self) -> None:
+        async with self.db.session() as session:
+            newest = await repository.newest_update(session)
+        if newest is not None and (self.newest_at is None or newest > self.newest_at):
+            self.newest_at = newest
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="validation-results-newest")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except DatabaseUnavailable:
+                pass  # logged by the database layer
+            except Exception:
+                logger.exception("reading the newest validation score failed")
+            await asyncio.sleep(self.refresh_seconds)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

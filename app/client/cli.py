@@ -176,6 +176,7 @@ def jobs_option(parser: argparse.ArgumentParser, default: int) -> None:
 
 def add_client_commands(commands: Subparsers) -> None:
     # Imported here: the command modules import their shared helpers from this one.
+    from app.client.desirability import add_desirability
     from app.client.miner_cli import add_check, add_miner
     from app.client.validator_cli import add_validator
 
@@ -183,3 +184,4 @@ def add_client_commands(commands: Subparsers) -> None:
     add_miner(commands, parent)
     add_validator(commands, parent)
     add_check(commands, parent)
+    add_desirability(commands, parent)

@@ -19,6 +19,9 @@ COMMANDS = [
     ["validator"],
     ["validator", "ls"],
     ["validator", "get"],
+    ["validator", "results"],
+    ["dd"],
+    ["dd", "publish"],
     ["check"],
     ["check", "isolation"],
 ]

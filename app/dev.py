@@ -16,6 +16,7 @@ from pathlib import Path
 from bittensor.sp_core import Keypair
 
 from app.auth.legacy import miner_message
+from app.desirability.dev import seed_dev_desirability
 from app.seaweed import S3Credentials, SeaweedServer
 from app.serve import serve
 from config import Settings
@@ -100,6 +101,7 @@ def example_request(api_url: str, key: DevKey) -> str:
 import json, time, urllib.request
 from bittensor.sp_core import Keypair
 from app.auth.legacy import miner_message
+from app.desirability.dev import seed_dev_desirability
 hotkey = Keypair.create_from_uri("{key.hotkey_uri}")
 coldkey = "{coldkey}"
 timestamp = int(time.time())
@@ -177,6 +179,7 @@ def run_dev(*, port: int, data_dir: str | Path, host: str = "127.0.0.1") -> int:
         settings = settings.model_copy(update={"s3_endpoint_url": s3.endpoint_url})
         create_bucket(s3.endpoint_url, credentials, settings.s3_bucket)
         print(banner(settings, s3.endpoint_url, keys), flush=True)
+        settings = seed_dev_desirability(settings)
         serve(settings)
     print("s3auth dev: stopped", flush=True)
     return 0

@@ -85,3 +85,27 @@ def test_printed_example_gets_a_grant_that_uploads(dev_stack: tuple[str, Path]) 
     assert upload.status_code == 204
     listing = httpx2.get(grant["list_url"], timeout=30)
     assert "hello.bin" in listing.text
+
+
+def test_dev_serves_a_dd_list_and_prints_a_working_publish_command(
+    dev_stack: tuple[str, Path], tmp_path: Path
+) -> None:
+    from bittensor.sp_core import Keypair
+
+    from tests.signing import tao_headers
+
+    base, log = dev_stack
+    validator = Keypair.create_from_uri("//dev-validator")
+    path = "/dynamic-desirability/validator/get-latest-list"
+    served = httpx2.get(base + path, headers=tao_headers(validator, b""), timeout=10)
+    assert served.status_code == 200, served.text
+    assert {e["id"] for e in served.json()["entries"]} >= {"dev-x-bittensor"}
+
+    line = next(x for x in log.read_text().splitlines() if "s3auth dd publish FILE" in x)
+    key = line.split("--api-key ", 1)[1].strip()
+    new_list = {"entries": [{"id": "fresh", "platform": "x", "weight": 1.0, "label": "#new"}]}
+    published = httpx2.put(
+        base + "/dynamic-desirability/list", json=new_list, headers={"X-API-Key": key}, timeout=10
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["version"] > served.json()["version"]

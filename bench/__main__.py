@@ -21,6 +21,7 @@ from typing import Any
 from app.seaweed import S3Credentials, SeaweedServer, free_ports
 from bench.bucket import prepare_bucket
 from bench.builds import REPO, Build, current_build, ref_build
+from bench.desirability import ADMIN_KEY, DD_VALIDATOR_PATH, publish_bench_list, tao_header_lines
 from bench.load import WrkMissing, find_wrk, run_wrk
 from bench.profile import flame_graph
 from bench.report import FLOOR, table, write_json, write_png
@@ -35,6 +36,7 @@ SIGNATURE_MAX_AGE = 3600
 FLOOR_PATHS = ("/livez", "/healthcheck")
 MINER = ("miner", "/get-folder-access", "miner")
 VALIDATOR = ("validator", "/get-validator-access", "validator")
+DD_VALIDATOR = ("dd_validator", DD_VALIDATOR_PATH, "tao_validator")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -71,7 +73,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) -> dict[str, str]:
+def service_env(
+    metagraph: Path, s3: SeaweedServer, credentials: S3Credentials, work: Path
+) -> dict[str, str]:
     return {
         "METAGRAPH_FILE": str(metagraph),
         "S3_ENDPOINT_URL": s3.endpoint_url,
@@ -84,6 +88,9 @@ def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) 
         "RATE_LIMIT_STORAGE": "memory://",
         "REPLAY_PROTECTION": "true",
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}",
+        "ADMIN_API_KEYS": ADMIN_KEY,
     }
 
 
@@ -99,16 +106,22 @@ def bench_build(
         print(f"[{build.name}] floor route: {floor}", flush=True)
         warm = max(1, round(args.max_rps * args.warmup * 1.1))
         count = max(1, round(args.max_rps * args.seconds * 1.1))
-        plan = [(FLOOR, floor, None), MINER, VALIDATOR]
+        plan = [(FLOOR, floor, None), MINER, VALIDATOR, DD_VALIDATOR]
+        if DD_VALIDATOR_PATH in paths:
+            print(f"[{build.name}] published list {publish_bench_list(service.base_url)}")
         for name, path, kind in plan:
-            if kind == "validator" and path not in paths:
+            if kind is not None and path not in paths:
                 endpoints[name] = {"path": path, "skipped": "not in this build"}
                 print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
                 continue
             bodies = warm_bodies = None
             if kind is not None:
                 started = time.monotonic()
-                signed = signed_bodies(neurons, kind, warm + count, max_age=SIGNATURE_MAX_AGE)
+                signed = (
+                    tao_header_lines(neurons, warm + count)
+                    if kind == "tao_validator"
+                    else signed_bodies(neurons, kind, warm + count, max_age=SIGNATURE_MAX_AGE)
+                )
                 warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
                 bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
                 print(
@@ -116,8 +129,13 @@ def bench_build(
                     f"in {time.monotonic() - started:.1f} s",
                     flush=True,
                 )
-            method = "GET" if kind is None else "POST"
-            common = dict(method=method, connections=args.connections, threads=args.threads)
+            method = "POST" if kind in ("miner", "validator") else "GET"
+            common = dict(
+                method=method,
+                connections=args.connections,
+                threads=args.threads,
+                tao_headers=kind == "tao_validator",
+            )
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
             statuses_before = service.answers_by_status(path)
             cpu_before = service.cpu_seconds()
@@ -181,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         metagraph = write_metagraph(work / "metagraph.json", neurons)
         s3 = stack.enter_context(SeaweedServer(work / "s3", credentials))
         prepare_bucket(s3.endpoint_url, credentials, BUCKET, neurons, args.folders)
-        env = service_env(metagraph, s3, credentials)
+        env = service_env(metagraph, s3, credentials, work)
         builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
             builds.append(stack.enter_context(ref_build(args.compare, work)))

@@ -75,3 +75,34 @@ def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(
 
     assert code == 2
     assert "apt-get install -y wrk" in capsys.readouterr().err
+
+
+def test_every_tao_header_line_reads_the_dd_list_once(
+    neurons: list[Neuron], make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    from bench.desirability import (
+        ADMIN_KEY,
+        DD_LIST_PATH,
+        DD_VALIDATOR_PATH,
+        bench_list,
+        tao_header_lines,
+    )
+
+    metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
+    settings = make_settings(
+        metagraph_file=metagraph, tao_max_age_seconds=3600, admin_api_keys=ADMIN_KEY
+    )
+    names = ("X-Tao-Timestamp", "X-Tao-Nonce", "X-Tao-Signed-By", "X-Tao-Signature")
+    with TestClient(create_app(settings)) as client:
+        published = client.put(DD_LIST_PATH, json=bench_list(), headers={"X-API-Key": ADMIN_KEY})
+        assert published.status_code == 200, published.text
+        lines = tao_header_lines(neurons, 300)
+        requests = [
+            {"X-Tao-Version": "2", **dict(zip(names, line.decode().split("\t"), strict=True))}
+            for line in lines
+        ]
+        statuses = [client.get(DD_VALIDATOR_PATH, headers=h).status_code for h in requests]
+        assert statuses == [200] * len(lines)
+        assert len({h["X-Tao-Nonce"] for h in requests}) == len(lines)
+        replay = client.get(DD_VALIDATOR_PATH, headers=requests[0])
+        assert replay.json()["code"] == "replayed"

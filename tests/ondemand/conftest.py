@@ -73,3 +73,24 @@ def create_job(client: TestClient, **spec: Any) -> str:
 
 def iso_in(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def answer_upload(form_url: str, fields: dict[str, str], body: bytes) -> int:
+    """Uploads an answer as deployed miners do (fields, then `file`); returns S3's status."""
+    import httpx2
+
+    content_type = fields.get("Content-Type", "application/json")
+    response = httpx2.post(
+        form_url, data=fields, files={"file": ("data.json", body, content_type)}, timeout=30
+    )
+    return response.status_code
+
+
+def job_row(client: TestClient, job_id: str) -> Job:
+    async def read() -> Job:
+        async with services_of(client).db.session() as session:
+            job = await session.get(Job, job_id)
+            assert job is not None
+            return job
+
+    return on_app_loop(client, read)  # type: ignore[no-any-return]

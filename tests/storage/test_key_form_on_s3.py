@@ -20,8 +20,12 @@ def presigner(seaweed: S3Server, bucket: str) -> Presigner:
 
 
 def form_for(presigner: Presigner, *, expires_in: int = 300) -> UploadForm:
-    return presigner.key_form(
-        KEY, min_bytes=1, max_bytes=100, expires_at=int(time.time()) + expires_in, fields=JSON
+    if expires_in < 0:
+        # A form signed in the past, already expired.
+        presigner = Presigner(presigner.client, presigner.bucket, clock=lambda: time.time() - 600)
+        expires_in = 600 + expires_in
+    return presigner.key_upload_form(
+        KEY, min_bytes=1, max_bytes=100, expires_in=expires_in, content_type=JSON["Content-Type"]
     )
 
 

@@ -81,7 +81,7 @@ class OnDemand:
         )
         async with self.db.session() as session:
             await repository.add_job(session, job)
-        self.active.poke()
+        self.active.add(job)
         return job
 
     async def customer_view(self, job_id: str) -> dict[str, Any]:

@@ -24,8 +24,7 @@ CUSTOMER_KEY = "customer-key-1"
 CUSTOMER = {"X-API-Key": CUSTOMER_KEY}
 
 
-@pytest.fixture
-def od_settings(
+def settings_for(
     make_settings: SettingsFactory, database_url: str, seaweed: S3Server, bucket: str
 ) -> Settings:
     return make_settings(
@@ -39,6 +38,14 @@ def od_settings(
         rate_limit_ondemand_poll="",
         rate_limit_ondemand_failures="2/minute",
     )
+
+
+@pytest.fixture
+def od_settings(
+    make_settings: SettingsFactory, database_url: str, seaweed: S3Server, bucket: str
+) -> Settings:
+    """On-demand settings on each database backend, a fresh bucket and customer keys."""
+    return settings_for(make_settings, database_url, seaweed, bucket)
 
 
 @pytest.fixture

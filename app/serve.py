@@ -58,4 +58,6 @@ def settings_json(settings: Settings) -> str:
     for name in ("aws_access_key_id", "aws_secret_access_key"):
         secret = getattr(settings, name)
         values[name] = secret.get_secret_value() if secret is not None else None
+    for name in ("constellation_api_keys", "admin_api_keys"):
+        values[name] = ",".join(key.get_secret_value() for key in getattr(settings, name))
     return json.dumps(values)

@@ -127,3 +127,12 @@ def test_later_settings_refuse_bad_values(
         Settings(_env_file=None)
 
     assert describe_errors(error.value)[0].startswith(name)
+
+
+def test_settings_handed_to_workers_keep_the_api_keys() -> None:
+    from app.serve import settings_json
+
+    settings = Settings(_env_file=None, constellation_api_keys="k1,k2", admin_api_keys="a1")
+    rebuilt = Settings.model_validate_json(settings_json(settings))
+    assert [k.get_secret_value() for k in rebuilt.constellation_api_keys] == ["k1", "k2"]
+    assert [k.get_secret_value() for k in rebuilt.admin_api_keys] == ["a1"]

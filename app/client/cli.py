@@ -177,9 +177,11 @@ def jobs_option(parser: argparse.ArgumentParser, default: int) -> None:
 def add_client_commands(commands: Subparsers) -> None:
     # Imported here: the command modules import their shared helpers from this one.
     from app.client.miner_cli import add_check, add_miner
+    from app.client.ondemand import add_ondemand
     from app.client.validator_cli import add_validator
 
     parent = common_options()
     add_miner(commands, parent)
     add_validator(commands, parent)
     add_check(commands, parent)
+    add_ondemand(commands, parent)

@@ -1,6 +1,8 @@
 -- wrk script: each request carries the next pre-signed body, never one twice.
--- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE]
+-- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE [tao]]
 -- Threads take disjoint slices (every n-th line), so no body is sent twice by two threads.
+-- With "tao", each line is timestamp TAB nonce TAB hotkey TAB signature TAB body and is sent
+-- with the X-Tao-* headers of Tao v2.
 
 local threads = {}
 local next_id = 0
@@ -15,6 +17,7 @@ function init(args)
   local method = args[1] or "GET"
   local thread_count = tonumber(args[2] or "1")
   local bodies = args[3]
+  local tao = args[4] == "tao"
   local path = wrk.path
   requests = {}
   if bodies == nil then
@@ -24,7 +27,21 @@ function init(args)
     local index = 0
     for line in io.lines(bodies) do
       if index % thread_count == id then
-        requests[#requests + 1] = wrk.format(method, path, headers, line)
+        if tao then
+          local ts, nonce, hotkey, signature, body =
+            line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+          local signed = {
+            ["Content-Type"] = "application/json",
+            ["X-Tao-Version"] = "2",
+            ["X-Tao-Timestamp"] = ts,
+            ["X-Tao-Nonce"] = nonce,
+            ["X-Tao-Signed-By"] = hotkey,
+            ["X-Tao-Signature"] = signature,
+          }
+          requests[#requests + 1] = wrk.format(method, path, signed, body)
+        else
+          requests[#requests + 1] = wrk.format(method, path, headers, line)
+        end
       end
       index = index + 1
     end

@@ -17,6 +17,7 @@ from bittensor.sp_core import Keypair
 
 from app.auth.legacy import miner_message
 from app.desirability.dev import seed_dev_desirability
+from app.ondemand.devseed import load_customer_key, ondemand_banner, seed_jobs
 from app.seaweed import S3Credentials, SeaweedServer
 from app.serve import serve
 from config import Settings
@@ -101,7 +102,6 @@ def example_request(api_url: str, key: DevKey) -> str:
 import json, time, urllib.request
 from bittensor.sp_core import Keypair
 from app.auth.legacy import miner_message
-from app.desirability.dev import seed_dev_desirability
 hotkey = Keypair.create_from_uri("{key.hotkey_uri}")
 coldkey = "{coldkey}"
 timestamp = int(time.time())
@@ -157,12 +157,31 @@ Ctrl-C stops the API and SeaweedFS.
 """
 
 
+def seed_ondemand(settings: Settings, credentials: S3Credentials, miner_hotkey: str) -> None:
+    import asyncio
+
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        region_name="us-east-1",
+    )
+    try:
+        asyncio.run(seed_jobs(settings, client, miner_hotkey))
+    finally:
+        client.close()
+
+
 def run_dev(*, port: int, data_dir: str | Path, host: str = "127.0.0.1") -> int:
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     keys = dev_keys()
     credentials = load_credentials(root)
     metagraph_path = root / "metagraph.json"
+    customer_key = load_customer_key(root)
     settings = Settings(
         _env_file=None,
         host=host,
@@ -173,12 +192,17 @@ def run_dev(*, port: int, data_dir: str | Path, host: str = "127.0.0.1") -> int:
         metagraph_file=metagraph_path,
         metagraph_refresh_seconds=10,
         database_url=f"sqlite+aiosqlite:///{root / 's3auth.sqlite3'}",
+        constellation_api_keys=customer_key,
     )
     metagraph_path.write_text(json.dumps(dev_metagraph(keys, settings.netuid), indent=2))
     with SeaweedServer(root / "seaweedfs", credentials) as s3:
         settings = settings.model_copy(update={"s3_endpoint_url": s3.endpoint_url})
         create_bucket(s3.endpoint_url, credentials, settings.s3_bucket)
+        seed_ondemand(settings, credentials, keys[0].hotkey.ss58_address)
         print(banner(settings, s3.endpoint_url, keys), flush=True)
+        api_url = f"http://{settings.host}:{settings.port}"
+        validator = next(key for key in keys if key.role == "validator")
+        print(ondemand_banner(api_url, customer_key, keys[0].hotkey_uri, validator.hotkey_uri))
         settings = seed_dev_desirability(settings)
         serve(settings)
     print("s3auth dev: stopped", flush=True)

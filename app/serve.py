@@ -7,7 +7,6 @@ import logging
 import os
 
 import uvicorn
-from pydantic import SecretStr
 
 from app.logs import configure_logging
 from config import Settings
@@ -54,20 +53,11 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
     return 0
 
 
-def _revealed(value: object) -> object:
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if isinstance(value, tuple) and any(isinstance(item, SecretStr) for item in value):
-        return [_revealed(item) for item in value]
-    return value
-
-
 def settings_json(settings: Settings) -> str:
-    """Every setting as workers need it: secrets (credentials, API keys) in the clear."""
     values = settings.model_dump(mode="json")
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        revealed = _revealed(value)
-        if revealed is not value:
-            values[name] = revealed
+    for name in ("aws_access_key_id", "aws_secret_access_key"):
+        secret = getattr(settings, name)
+        values[name] = secret.get_secret_value() if secret is not None else None
+    for name in ("constellation_api_keys", "admin_api_keys"):
+        values[name] = ",".join(key.get_secret_value() for key in getattr(settings, name))
     return json.dumps(values)

@@ -21,8 +21,19 @@ from typing import Any
 from app.seaweed import S3Credentials, SeaweedServer, free_ports
 from bench.bucket import prepare_bucket
 from bench.builds import REPO, Build, current_build, ref_build
-from bench.desirability import ADMIN_KEY, DD_VALIDATOR_PATH, publish_bench_list, tao_header_lines
+from bench.desirability import ADMIN_KEY, DD_VALIDATOR_PATH, publish_bench_list
 from bench.load import WrkMissing, find_wrk, run_wrk
+from bench.ondemand import (
+    ACTIVE_JOBS,
+    CUSTOMER_KEY,
+    WINDOW_SUBMISSIONS,
+    active_body,
+    bench_database,
+    create_active_jobs,
+    miner_jobs_body,
+    seed_window,
+    tao_lines,
+)
 from bench.profile import flame_graph
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
@@ -36,7 +47,14 @@ SIGNATURE_MAX_AGE = 3600
 FLOOR_PATHS = ("/livez", "/healthcheck")
 MINER = ("miner", "/get-folder-access", "miner")
 VALIDATOR = ("validator", "/get-validator-access", "validator")
-DD_VALIDATOR = ("dd_validator", DD_VALIDATOR_PATH, "tao_validator")
+# Tao v2 signed, one nonce per request. A validator's window answer is ~1 MB, so its row
+# measures one request at a time: its latency is the service time, not a queue.
+ONDEMAND_ACTIVE = ("ondemand-active", "/on-demand/miner/jobs/active", "tao-miner")
+ONDEMAND_WINDOW = ("ondemand-window", "/on-demand/validator/miner-jobs", "tao-validator")
+WINDOW_CONNECTIONS = 1
+# Tao v2 signed GET of the empty body, one nonce per request, against a published list.
+DD_VALIDATOR = ("dd-validator", DD_VALIDATOR_PATH, "tao-validator-get")
+WINDOW_MAX_RPS = 200
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -74,9 +92,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def service_env(
-    metagraph: Path, s3: SeaweedServer, credentials: S3Credentials, work: Path
+    metagraph: Path, s3: SeaweedServer, credentials: S3Credentials, database_url: str
 ) -> dict[str, str]:
     return {
+        "DATABASE_URL": database_url,
+        "CONSTELLATION_API_KEYS": CUSTOMER_KEY,
+        "ADMIN_API_KEYS": ADMIN_KEY,
+        "RATE_LIMIT_ONDEMAND_POLL": "",
+        "RATE_LIMIT_ONDEMAND_FAILURES": "",
+        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
         "METAGRAPH_FILE": str(metagraph),
         "S3_ENDPOINT_URL": s3.endpoint_url,
         "S3_BUCKET": BUCKET,
@@ -88,9 +112,6 @@ def service_env(
         "RATE_LIMIT_STORAGE": "memory://",
         "REPLAY_PROTECTION": "true",
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
-        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}",
-        "ADMIN_API_KEYS": ADMIN_KEY,
     }
 
 
@@ -106,36 +127,43 @@ def bench_build(
         print(f"[{build.name}] floor route: {floor}", flush=True)
         warm = max(1, round(args.max_rps * args.warmup * 1.1))
         count = max(1, round(args.max_rps * args.seconds * 1.1))
-        plan = [(FLOOR, floor, None), MINER, VALIDATOR, DD_VALIDATOR]
-        if DD_VALIDATOR_PATH in paths:
+        plan = [
+            (FLOOR, floor, None),
+            MINER,
+            VALIDATOR,
+            ONDEMAND_ACTIVE,
+            ONDEMAND_WINDOW,
+            DD_VALIDATOR,
+        ]
+        if ONDEMAND_ACTIVE[1] in paths:
+            create_active_jobs(service.base_url)
+        if DD_VALIDATOR[1] in paths:
             print(f"[{build.name}] published list {publish_bench_list(service.base_url)}")
         for name, path, kind in plan:
-            if kind is not None and path not in paths:
+            if kind != "miner" and kind is not None and path not in paths:
                 endpoints[name] = {"path": path, "skipped": "not in this build"}
                 print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
                 continue
             bodies = warm_bodies = None
+            tao = kind is not None and kind.startswith("tao-")
+            connections = WINDOW_CONNECTIONS if name == ONDEMAND_WINDOW[0] else args.connections
             if kind is not None:
                 started = time.monotonic()
-                signed = (
-                    tao_header_lines(neurons, warm + count)
-                    if kind == "tao_validator"
-                    else signed_bodies(neurons, kind, warm + count, max_age=SIGNATURE_MAX_AGE)
+                row_warm, row_count = (
+                    (scaled(warm, args), scaled(count, args))
+                    if name == ONDEMAND_WINDOW[0]
+                    else (warm, count)
                 )
-                warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
-                bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
+                signed = signed_requests(neurons, kind, row_warm + row_count)
+                warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:row_warm])
+                bodies = _write_lines(work / f"{name}-run.txt", signed[row_warm:])
                 print(
                     f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
                     f"in {time.monotonic() - started:.1f} s",
                     flush=True,
                 )
-            method = "POST" if kind in ("miner", "validator") else "GET"
-            common = dict(
-                method=method,
-                connections=args.connections,
-                threads=args.threads,
-                tao_headers=kind == "tao_validator",
-            )
+            method = "GET" if kind is None or kind.endswith("-get") else "POST"
+            common = dict(method=method, connections=connections, threads=args.threads, tao=tao)
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
             statuses_before = service.answers_by_status(path)
             cpu_before = service.cpu_seconds()
@@ -171,6 +199,22 @@ def bench_build(
     }
 
 
+def scaled(requests: int, args: argparse.Namespace) -> int:
+    """As many requests for the window row as it can take at WINDOW_MAX_RPS."""
+    return max(1, round(requests * WINDOW_MAX_RPS / args.max_rps))
+
+
+def signed_requests(neurons: list[Any], kind: str, total: int) -> list[bytes]:
+    if kind == "tao-miner":
+        return tao_lines(neurons, active_body(), total)
+    if kind == "tao-validator-get":
+        return tao_lines([n for n in neurons if n.is_validator], b"", total)
+    if kind == "tao-validator":
+        validators = [n for n in neurons if n.is_validator]
+        return tao_lines(validators, miner_jobs_body(neurons[-1].hotkey), total)
+    return signed_bodies(neurons, kind, total, max_age=SIGNATURE_MAX_AGE)
+
+
 def _write_lines(path: Path, lines: list[bytes]) -> Path:
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
@@ -186,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty), replay "
         f"protection ON (memory://), SeaweedFS as S3 with {args.folders} miner folders, "
+        "PostgreSQL at 127.0.0.1:5432 if it answers (else SQLite), "
         f"256-neuron metagraph file; wrk "
         f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
         f"+ {args.seconds:g} s per endpoint.",
@@ -199,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         metagraph = write_metagraph(work / "metagraph.json", neurons)
         s3 = stack.enter_context(SeaweedServer(work / "s3", credentials))
         prepare_bucket(s3.endpoint_url, credentials, BUCKET, neurons, args.folders)
-        env = service_env(metagraph, s3, credentials, work)
+        database_url, database = stack.enter_context(bench_database(work))
+        seed_window(database_url, neurons[-1].hotkey)
+        env = service_env(metagraph, s3, credentials, database_url)
         builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
             builds.append(stack.enter_context(ref_build(args.compare, work)))
@@ -221,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
             "s3": "SeaweedFS on loopback",
             "miner_folders": args.folders,
             "neurons": len(neurons),
+            "database": database,
+            "ondemand": f"{ACTIVE_JOBS} open jobs; a miner with {WINDOW_SUBMISSIONS} "
+            f"submissions in the validator's window, read {WINDOW_CONNECTIONS} request at a time",
         },
         "builds": builds_results,
     }

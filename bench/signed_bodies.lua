@@ -1,8 +1,8 @@
 -- wrk script: each request carries the next pre-signed body, never one twice.
 -- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE [tao]]
--- With "tao", each line is "timestamp<TAB>nonce<TAB>hotkey<TAB>signature": Tao v2 headers
--- of a request whose empty body was signed.
 -- Threads take disjoint slices (every n-th line), so no body is sent twice by two threads.
+-- With "tao", each line is timestamp TAB nonce TAB hotkey TAB signature TAB body and is sent
+-- with the X-Tao-* headers of Tao v2.
 
 local threads = {}
 local next_id = 0
@@ -28,15 +28,17 @@ function init(args)
     for line in io.lines(bodies) do
       if index % thread_count == id then
         if tao then
-          local ts, nonce, hotkey, signature = line:match("^([^\t]+)\t([^\t]+)\t([^\t]+)\t([^\t]+)$")
+          local ts, nonce, hotkey, signature, body =
+            line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
           local signed = {
+            ["Content-Type"] = "application/json",
             ["X-Tao-Version"] = "2",
             ["X-Tao-Timestamp"] = ts,
             ["X-Tao-Nonce"] = nonce,
             ["X-Tao-Signed-By"] = hotkey,
             ["X-Tao-Signature"] = signature,
           }
-          requests[#requests + 1] = wrk.format(method, path, signed)
+          requests[#requests + 1] = wrk.format(method, path, signed, body)
         else
           requests[#requests + 1] = wrk.format(method, path, headers, line)
         end

@@ -197,6 +197,7 @@ def run(folder_counts: list[int], requests: int) -> dict[str, Any]:
                     aws_access_key_id=credentials.access_key,
                     aws_secret_access_key=credentials.secret_key,
                     metagraph_file=metagraph_file,
+                    database_url=f"sqlite+aiosqlite:///{metagraph_file.parent / 'bench.sqlite3'}",
                     sources=SOURCES,
                     rate_limit_ip="",
                     rate_limit_miner="",

@@ -87,6 +87,10 @@ async def _empty_tables(url: str) -> None:
         await connection.close()
 
 
+def empty_postgres_tables(url: str) -> None:
+    asyncio.run(_empty_tables(url))
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """This run's migrated PostgreSQL database (shared by the tests; see `database_url`)."""
@@ -120,5 +124,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_empty_tables(url))
+    empty_postgres_tables(url)
     return url

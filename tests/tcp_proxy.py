@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from typing import Any
 
 
 def free_port() -> int:
@@ -68,3 +69,34 @@ class TcpProxy:
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()
+
+
+class ThreadedProxy:
+    """A `TcpProxy` on its own event loop thread, for tests whose app runs on another loop."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.proxy = TcpProxy(target_host, target_port)
+
+    @property
+    def port(self) -> int:
+        return self.proxy.port
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    def start(self) -> None:
+        self._run(self.proxy.start())
+
+    def stop(self) -> None:
+        self._run(self.proxy.stop())
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()

@@ -109,3 +109,56 @@ def test_dev_serves_a_dd_list_and_prints_a_working_publish_command(
     )
     assert published.status_code == 200, published.text
     assert published.json()["version"] > served.json()["version"]
+
+
+def test_printed_customer_key_creates_jobs_and_seeded_jobs_answer(
+    dev_stack: tuple[str, Path],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.dev import dev_keys
+    from tests.signing import compact, tao_headers
+
+    base, log = dev_stack
+    output = log.read_text()
+    customer_key = output.split("customer key", 1)[1].split()[0]
+    created = httpx2.post(
+        f"{base}/on-demand/constellation/jobs",
+        json={"job": {"job": {"platform": "x", "keywords": ["#bittensor"]}}},
+        headers={"X-API-Key": customer_key},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+
+    miner, validator = dev_keys()[0], dev_keys()[-1]
+    now = datetime.now(UTC)
+    poll = compact({"since": (now - timedelta(minutes=2)).isoformat()})
+    active = httpx2.post(
+        f"{base}/on-demand/miner/jobs/active",
+        content=poll,
+        headers=tao_headers(miner.hotkey, poll),
+        timeout=10,
+    )
+    ids = [job["id"] for job in active.json()["jobs"]]
+    assert created.json()["job_id"] in ids
+    assert len(ids) >= 3  # two seeded open jobs and the new one
+
+    review = compact(
+        {
+            "miner_hotkey": miner.hotkey.ss58_address,
+            "expired_since": (now - timedelta(hours=3)).isoformat(),
+            "expired_until": now.isoformat(),
+        }
+    )
+    answered = httpx2.post(
+        f"{base}/on-demand/validator/miner-jobs",
+        content=review,
+        headers=tao_headers(validator.hotkey, review),
+        timeout=10,
+    )
+    assert answered.status_code == 200, answered.text
+    [entry] = answered.json()["jobs"]
+    assert entry["submission"]["s3_content_length"] > 0
+    body = httpx2.get(entry["submission"]["s3_presigned_url"], timeout=10)
+    assert body.status_code == 200
+    assert "data_entities" in body.json()

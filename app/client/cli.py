@@ -178,10 +178,12 @@ def add_client_commands(commands: Subparsers) -> None:
     # Imported here: the command modules import their shared helpers from this one.
     from app.client.desirability import add_desirability
     from app.client.miner_cli import add_check, add_miner
+    from app.client.ondemand import add_ondemand
     from app.client.validator_cli import add_validator
 
     parent = common_options()
     add_miner(commands, parent)
     add_validator(commands, parent)
     add_check(commands, parent)
+    add_ondemand(commands, parent)
     add_desirability(commands, parent)

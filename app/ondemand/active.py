@@ -2,7 +2,7 @@
 
 Every miner polls about every 5 s; answering each poll with a query would make the database
 the bottleneck. A background task reloads the short list of open jobs every
-`REFRESH_SECONDS` (and at once after a job is created here), so a job created on any
+`REFRESH_SECONDS` (a job created here is added at once), so a job created on any
 replica reaches every replica's miners within a second, and a poll costs a filter over a
 few pre-encoded jobs.
 """
@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.db import Database, DatabaseUnavailable
 from app.ondemand import repository
+from app.ondemand.models import Job
 from app.ondemand.schemas import MAX_SINCE_AGE
 from app.ondemand.views import job_json
 
@@ -29,13 +30,21 @@ MIN_TIME_LEFT = timedelta(seconds=10)
 LOOKBACK = MAX_SINCE_AGE + timedelta(minutes=1)
 
 
+# (created_at, expire_at) as unix seconds, and the job's JSON.
+Entry = tuple[float, float, bytes]
+
+
+def entry(job: Job) -> Entry:
+    return (job.created_at.timestamp(), job.expire_at.timestamp(), job_json(job))
+
+
 class ActiveJobs:
     def __init__(self, db: Database, *, refresh_seconds: float = REFRESH_SECONDS) -> None:
         self.db = db
         self.refresh_seconds = refresh_seconds
-        # (created_at, expire_at) as unix seconds, and the job's JSON; newest first.
-        self._entries: tuple[tuple[float, float, bytes], ...] = ()
-        self._wake: asyncio.Event | None = None
+        # Newest first.
+        self._entries: tuple[Entry, ...] = ()
+        self._added = 0
         self._task: asyncio.Task[None] | None = None
 
     def answer(self, since: datetime, *, now: float | None = None) -> bytes:
@@ -50,33 +59,33 @@ class ActiveJobs:
         return b'{"jobs":[' + b",".join(parts) + b"]}"
 
     async def refresh(self) -> None:
-        now = datetime.now(UTC)
-        async with self.db.session() as session:
-            jobs = await repository.active_jobs(
-                session, created_since=now - LOOKBACK, expiring_after=now + MIN_TIME_LEFT
-            )
-            self._entries = tuple(
-                (job.created_at.timestamp(), job.expire_at.timestamp(), job_json(job))
-                for job in jobs
-            )
+        while True:
+            added = self._added
+            now = datetime.now(UTC)
+            async with self.db.session() as session:
+                jobs = await repository.active_jobs(
+                    session, created_since=now - LOOKBACK, expiring_after=now + MIN_TIME_LEFT
+                )
+            # A job added here while the query ran may be missing from its answer: ask again.
+            if added == self._added:
+                self._entries = tuple(entry(job) for job in jobs)
+                return
 
-    def poke(self) -> None:
-        """Reload now: a job was just created here."""
-        if self._wake is not None:
-            self._wake.set()
+    def add(self, job: Job) -> None:
+        """Shows a job created here at once; other replicas see it at their next refresh."""
+        self._added += 1
+        entries = [*self._entries, entry(job)]
+        entries.sort(key=lambda item: item[0], reverse=True)
+        self._entries = tuple(entries)
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
         with contextlib.suppress(DatabaseUnavailable):
             await self.refresh()
         self._task = asyncio.create_task(self._run(), name="ondemand-active-jobs")
 
     async def _run(self) -> None:
-        assert self._wake is not None
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.refresh_seconds)
-            self._wake.clear()
+            await asyncio.sleep(self.refresh_seconds)
             try:
                 await self.refresh()
             except DatabaseUnavailable:

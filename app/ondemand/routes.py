@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+import contextlib
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from app.auth.apikeys import require_key
+from app.auth.pipeline import Caller, authenticate, parse_body, signed
 from app.deps import ServicesDep
-from app.errors import BadRequest, InvalidRequest, describe_validation_error
-from app.ondemand.schemas import CreatedJob, CreateJobRequest, JobSubmissions
+from app.errors import BadRequest, Conflict, NotFound, RateLimited
+from app.ondemand.schemas import (
+    ActiveJobs,
+    ActiveJobsRequest,
+    CreatedJob,
+    CreateJobRequest,
+    JobsRequest,
+    JobStats,
+    JobStatsRequest,
+    JobSubmissions,
+    JobsWithSubmissions,
+    MinerJobs,
+    MinerJobsRequest,
+    SubmitAnswer,
+    SubmitRequest,
+)
 from app.responses import JSONBytes
 from app.routes.openapi import json_body, refusals
 
 router = APIRouter(tags=["on-demand"])
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse_body(model: type[M], raw: bytes) -> M:
-    """The JSON body as `model`, whatever the Content-Type says."""
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = exc.errors()
-        if errors and errors[0].get("type") == "json_invalid":
-            raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
-        raise InvalidRequest(describe_validation_error(list(errors))) from None
 
 
 async def _customer(
@@ -64,3 +66,97 @@ async def create_job(request: Request, services: ServicesDep) -> Response:
 async def job_submissions(job_id: str, services: ServicesDep) -> Response:
     """The job's submissions, with a download URL for each answer that landed."""
     return JSONBytes(await services.ondemand.customer_view(job_id))
+
+
+# --- miners ---------------------------------------------------------------------------
+
+# Only failed submissions are limited (RATE_LIMIT_ONDEMAND_FAILURES), not submissions.
+Submitter = Annotated[
+    Caller[SubmitRequest], Depends(signed(SubmitRequest, "registered", limit=None))
+]
+SUBMIT_FAILURES = (NotFound, BadRequest, Conflict)
+
+
+@router.post(
+    "/on-demand/miner/jobs/active",
+    response_model=ActiveJobs,
+    openapi_extra=json_body(ActiveJobsRequest),
+    responses=refusals(400, 401, 413, 422, 429),
+)
+async def active_jobs(request: Request, services: ServicesDep) -> Response:
+    """Open x and reddit jobs created since `since` (at most 10 minutes ago)."""
+    # Authorized here rather than through a `signed` dependency: every miner polls every
+    # few seconds, and FastAPI's resolution of nested dependencies is a visible share of
+    # this route's CPU.
+    caller: Caller[ActiveJobsRequest] = await authenticate(
+        request, services, ActiveJobsRequest, "registered", limit="ondemand_poll"
+    )
+    return Response(
+        services.ondemand.active.answer(caller.body.since), media_type="application/json"
+    )
+
+
+@router.post(
+    "/on-demand/miner/jobs/submit",
+    response_model=SubmitAnswer,
+    openapi_extra=json_body(SubmitRequest),
+    responses=refusals(400, 401, 404, 409, 413, 422, 429, 503),
+)
+async def submit_answer(caller: Submitter, services: ServicesDep) -> Response:
+    """Register this miner's answer to a job and get the POST form that uploads it."""
+    limits = services.limits
+    await limits.ensure_room("ondemand_failures", caller.hotkey)
+    incentive = float(getattr(caller.neuron, "incentive", 0.0) or 0.0)
+    try:
+        form = await services.ondemand.submit(
+            caller.body.submission.job_id, caller.hotkey, incentive
+        )
+    except SUBMIT_FAILURES:
+        # The refusal itself is the answer; a full failure quota shows on the next try.
+        with contextlib.suppress(RateLimited):
+            await limits.hit_hotkey("ondemand_failures", caller.hotkey)
+        raise
+    return JSONBytes({"presigned_post_upload_data": {"url": form.url, "fields": form.fields}})
+
+
+# --- validators -----------------------------------------------------------------------
+
+MinerJobsCaller = Annotated[
+    Caller[MinerJobsRequest], Depends(signed(MinerJobsRequest, "validator"))
+]
+StatsCaller = Annotated[Caller[JobStatsRequest], Depends(signed(JobStatsRequest, "validator"))]
+JobsCaller = Annotated[Caller[JobsRequest], Depends(signed(JobsRequest, "validator"))]
+VALIDATOR_REFUSALS = refusals(400, 401, 403, 413, 422, 429, 503)
+
+
+@router.post(
+    "/on-demand/validator/miner-jobs",
+    response_model=MinerJobs,
+    openapi_extra=json_body(MinerJobsRequest),
+    responses=VALIDATOR_REFUSALS,
+)
+async def miner_jobs(caller: MinerJobsCaller, services: ServicesDep) -> Response:
+    """A miner's submissions to jobs that expired in the window (clamped to retention)."""
+    return JSONBytes(await services.ondemand.miner_jobs(caller.body))
+
+
+@router.post(
+    "/on-demand/validator/jobs/stats",
+    response_model=JobStats,
+    openapi_extra=json_body(JobStatsRequest),
+    responses=VALIDATOR_REFUSALS,
+)
+async def job_stats(caller: StatsCaller, services: ServicesDep) -> Response:
+    """Per platform: jobs that expired in the window, and those with enough landed answers."""
+    return JSONBytes(await services.ondemand.stats(caller.body))
+
+
+@router.post(
+    "/on-demand/validator/jobs",
+    response_model=JobsWithSubmissions,
+    openapi_extra=json_body(JobsRequest),
+    responses=VALIDATOR_REFUSALS,
+)
+async def jobs_with_submissions(caller: JobsCaller, services: ServicesDep) -> Response:
+    """Jobs that expired in the window and had submissions, with all their submissions."""
+    return JSONBytes(await services.ondemand.jobs(caller.body))

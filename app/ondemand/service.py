@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,13 +13,13 @@ from app.db import Database
 from app.errors import BadRequest, InvalidRequest, NotFound
 from app.ondemand import repository
 from app.ondemand.active import ActiveJobs
-from app.ondemand.keys import answer_key, job_prefix
 from app.ondemand.models import Job, Submission
 from app.ondemand.retention import Retention
 from app.ondemand.schemas import JobSpec, JobsRequest, JobStatsRequest, MinerJobsRequest
 from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
 from app.ondemand.views import job_view, submission_view
+from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
 
@@ -80,7 +81,7 @@ class OnDemand:
         )
         async with self.db.session() as session:
             await repository.add_job(session, job)
-        self.active.poke()
+        self.active.add(job)
         return job
 
     async def customer_view(self, job_id: str) -> dict[str, Any]:
@@ -89,7 +90,9 @@ class OnDemand:
             job = await self._job(session, job_id)
             submissions = await repository.submissions_of(session, job_id)
         if job.settled_at is None and submissions:
-            landed = await self.answers.landed(job_prefix(job.id, job.created_at), deadline=5.0)
+            landed = await self.answers.landed(
+                ondemand_job_prefix(job.id, job.created_at), deadline=5.0
+            )
             for submission in submissions:
                 apply_landed(submission, landed)
         return {"submissions": self._submission_views(submissions)}
@@ -104,7 +107,7 @@ class OnDemand:
             job = await self._job(session, job_id)
             if now > job.expire_at - SUBMIT_CUTOFF:
                 raise BadRequest("The job's upload window has closed.", code="job_expired")
-            key = answer_key(job.id, job.created_at, miner_hotkey)
+            key = ondemand_answer_key(job.id, job.created_at, miner_hotkey)
             await repository.add_submission(
                 session,
                 Submission(
@@ -116,12 +119,13 @@ class OnDemand:
                     s3_path=key,
                 ),
             )
-        return self.presigner.key_form(
+        return self.presigner.key_upload_form(
             key,
             min_bytes=1,
             max_bytes=self.settings.ondemand_max_bytes,
-            expires_at=int(job.expire_at.timestamp()),
-            fields={"Content-Type": ANSWER_CONTENT_TYPE},
+            # The form dies with the job, so nothing can land after it closed.
+            expires_in=max(1, int(job.expire_at.timestamp() - time.time())),
+            content_type=ANSWER_CONTENT_TYPE,
         )
 
     # --- validators -------------------------------------------------------------------

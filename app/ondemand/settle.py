@@ -18,9 +18,9 @@ from sqlalchemy import update
 from app.db import Database
 from app.errors import ServiceError
 from app.ondemand import repository
-from app.ondemand.keys import job_prefix
 from app.ondemand.models import Job
 from app.ondemand.storage import AnswerStore
+from app.storage.layout import ondemand_job_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,9 @@ class Settler:
                 continue
             try:
                 landed = (
-                    await self.answers.landed(job_prefix(job_id, created_at)) if has_answers else {}
+                    await self.answers.landed(ondemand_job_prefix(job_id, created_at))
+                    if has_answers
+                    else {}
                 )
                 async with self.db.session(deadline=BACKGROUND_DEADLINE_SECONDS) as session:
                     await repository.record_landed(session, job_id, landed, now)

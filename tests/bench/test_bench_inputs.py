@@ -80,13 +80,8 @@ def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(
 def test_every_tao_header_line_reads_the_dd_list_once(
     neurons: list[Neuron], make_settings: SettingsFactory, tmp_path: Path
 ) -> None:
-    from bench.desirability import (
-        ADMIN_KEY,
-        DD_LIST_PATH,
-        DD_VALIDATOR_PATH,
-        bench_list,
-        tao_header_lines,
-    )
+    from bench.__main__ import signed_requests
+    from bench.desirability import ADMIN_KEY, DD_LIST_PATH, DD_VALIDATOR_PATH, bench_list
 
     metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
     settings = make_settings(
@@ -96,10 +91,12 @@ def test_every_tao_header_line_reads_the_dd_list_once(
     with TestClient(create_app(settings)) as client:
         published = client.put(DD_LIST_PATH, json=bench_list(), headers={"X-API-Key": ADMIN_KEY})
         assert published.status_code == 200, published.text
-        lines = tao_header_lines(neurons, 300)
+        lines = signed_requests(neurons, "tao-validator-get", 300)
+        fields = [line.decode().split("\t") for line in lines]
+        assert all(body == "" for *_, body in fields)
         requests = [
-            {"X-Tao-Version": "2", **dict(zip(names, line.decode().split("\t"), strict=True))}
-            for line in lines
+            {"X-Tao-Version": "2", **dict(zip(names, headers, strict=True))}
+            for *headers, _ in fields
         ]
         statuses = [client.get(DD_VALIDATOR_PATH, headers=h).status_code for h in requests]
         assert statuses == [200] * len(lines)

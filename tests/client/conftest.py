@@ -144,9 +144,11 @@ def client_settings(
     )
     path = tmp_path_factory.mktemp("client-metagraph") / "metagraph.json"
     path.write_text(json.dumps(metagraph))
+    database = tmp_path_factory.mktemp("client-db") / "s3auth.sqlite3"
     settings = Settings(
         _env_file=None,
         metagraph_file=path,
+        database_url=f"sqlite+aiosqlite:///{database}",
         s3_bucket=seaweed.new_bucket(),
         s3_endpoint_url=seaweed.endpoint_url,
         aws_access_key_id=seaweed.credentials.access_key,

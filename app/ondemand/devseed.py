@@ -1,0 +1,107 @@
+"""Development data for `s3auth dev`: a customer key and a few jobs, one already answered."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from app.db import Database
+from app.db.migrate import upgrade
+from app.ondemand.models import Job, Submission
+from app.storage.layout import ondemand_answer_key
+from config import Settings
+
+SAMPLE_ANSWER = {
+    "data_entities": [
+        {
+            "uri": "https://x.com/opentensor/status/1",
+            "datetime": "2026-01-01T00:00:00+00:00",
+            "source": 2,
+            "label": "#bittensor",
+            "content": '{"text": "a sample post"}',
+            "content_size_bytes": 24,
+        }
+    ]
+}
+
+
+def load_customer_key(data_dir: Path) -> str:
+    """A customer API key made once per data dir, so it survives restarts."""
+    path = data_dir / "customer-api-key"
+    if path.exists():
+        return path.read_text().strip()
+    key = "dev-customer-" + secrets.token_urlsafe(16)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _job(platform: str, payload: dict[str, object], created: datetime, life: timedelta) -> Job:
+    return Job(
+        id=str(uuid.uuid4()),
+        platform=platform,
+        payload={"platform": platform, "usernames": None, "keywords": None, **payload},
+        start_date=None,
+        end_date=None,
+        limit=100,
+        keyword_mode="any",
+        created_at=created,
+        expire_at=created + life,
+    )
+
+
+async def seed_jobs(settings: Settings, s3: object, miner_hotkey: str) -> None:
+    """Two open jobs for miners, and an expired one the miner answered, for validators."""
+    now = datetime.now(UTC)
+    x_job = _job("x", {"keywords": ["#bittensor"], "url": None}, now, timedelta(minutes=10))
+    reddit = _job("reddit", {"subreddit": "r/bittensor_"}, now, timedelta(minutes=10))
+    answered = _job(
+        "x",
+        {"usernames": ["opentensor"], "url": None},
+        now - timedelta(minutes=10),
+        timedelta(minutes=2),
+    )
+    body = json.dumps(SAMPLE_ANSWER).encode()
+    key = ondemand_answer_key(answered.id, answered.created_at, miner_hotkey)
+    s3.put_object(  # type: ignore[attr-defined]
+        Bucket=settings.s3_bucket, Key=key, Body=body, ContentType="application/json"
+    )
+    answered.settled_at = now
+    submission = Submission(
+        job_id=answered.id,
+        job_expire_at=answered.expire_at,
+        miner_hotkey=miner_hotkey,
+        miner_incentive=0.0,
+        submitted_at=answered.created_at + timedelta(seconds=20),
+        s3_path=key,
+        s3_content_length=len(body),
+        s3_etag=hashlib.md5(body).hexdigest(),
+        s3_last_modified=now,
+    )
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        async with db.session(deadline=30) as session:
+            session.add_all([x_job, reddit, answered])
+            await session.flush()
+            session.add(submission)
+    finally:
+        await db.close()
+
+
+def ondemand_banner(api_url: str, customer_key: str, miner_uri: str, validator_uri: str) -> str:
+    s3auth = f"{sys.executable} -m app.cli ondemand"
+    return f"""On-demand jobs (two open jobs and one answered job are seeded):
+  customer key   {customer_key}
+  create a job   {s3auth} create --platform x --keyword '#bittensor' \\
+                     --url {api_url} --api-key {customer_key}
+  answer it      {s3auth} answer JOB_ID answer.json --hotkey-uri {miner_uri} --url {api_url}
+  read it        {s3auth} show JOB_ID --url {api_url} --api-key {customer_key}
+  as validator   {s3auth} submissions --miner MINER_SS58 --hotkey-uri {validator_uri} \\
+                     --url {api_url}   (jobs appear here ~10 s after they expire)
+"""

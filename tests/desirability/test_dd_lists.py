@@ -250,3 +250,26 @@ def test_restarted_app_serves_the_stored_list(dd_settings: Settings, subnet: Sub
     with TestClient(create_app(dd_settings)) as client:
         read = signed_get(client, subnet.miner.hotkey, MINER_PATH)
         assert read.status_code == 200 and read.json()["version"] == version
+
+
+def test_replica_with_a_lagging_clock_still_publishes_a_later_version(
+    dd_client: TestClient, subnet: Subnet
+) -> None:
+    from datetime import timedelta
+
+    from app.desirability.schemas import Entry
+    from tests.desirability.conftest import on_app_loop, services_of
+
+    first = publish(dd_client, [entry()]).json()
+    lagging = datetime.fromisoformat(first["generated_at"]) - timedelta(hours=1)
+    service = services_of(dd_client).desirability
+
+    async def publish_lagging() -> str:
+        snapshot = await service.publish([Entry.model_validate(entry(weight=9.0))], now=lagging)
+        return snapshot.version
+
+    second = on_app_loop(dd_client, publish_lagging)
+    assert second > first["version"]
+    served = signed_get(dd_client, subnet.validator.hotkey, VALIDATOR_PATH).json()
+    assert served["version"] == second
+    assert served["generated_at"] == first["generated_at"]

@@ -10,10 +10,8 @@ but sending pre-encoded bytes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +19,7 @@ from datetime import datetime
 from app.db import Database, DatabaseUnavailable
 from app.desirability import repository
 from app.desirability.models import DDList
-
-logger = logging.getLogger(__name__)
+from app.periodic import Periodic
 
 REFRESH_SECONDS = 2.0
 
@@ -54,7 +51,7 @@ class LatestList:
         self.db = db
         self.refresh_seconds = refresh_seconds
         self.current: Snapshot | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._refresher = Periodic(self.refresh, refresh_seconds, "dd-latest-list")
 
     def offer(self, snapshot: Snapshot) -> None:
         """Serve `snapshot` unless a newer one is already served."""
@@ -75,21 +72,7 @@ class LatestList:
     async def start(self) -> None:
         with contextlib.suppress(DatabaseUnavailable):
             await self.refresh()
-        self._task = asyncio.create_task(self._run(), name="dd-latest-list")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_seconds)
-            try:
-                await self.refresh()
-            except DatabaseUnavailable:
-                pass  # logged by the database layer; the list in memory keeps serving
-            except Exception:
-                logger.exception("refreshing the Dynamic Desirability list failed")
+        self._refresher.start(first_now=False)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._refresher.stop()

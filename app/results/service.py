@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from app.db import Database, DatabaseUnavailable
+from app.db import Database
 from app.metagraph import Neuron
+from app.periodic import Periodic
 from app.results import repository
 from app.results.schemas import Result
-
-logger = logging.getLogger(__name__)
 
 # How often the newest score's time is re-read for /metrics (scores from other replicas).
 NEWEST_REFRESH_SECONDS = 15.0
@@ -29,7 +25,7 @@ class ValidationResults:
         self.db = db
         self.refresh_seconds = refresh_seconds
         self.newest_at: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._refresher = Periodic(self.refresh, refresh_seconds, "validation-results-newest")
 
     async def publish(
         self, publisher: Neuron, results: list[Result], *, now: datetime | None = None
@@ -81,21 +77,7 @@ class ValidationResults:
             self.newest_at = newest
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="validation-results-newest")
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except DatabaseUnavailable:
-                pass  # logged by the database layer
-            except Exception:
-                logger.exception("reading the newest validation score failed")
-            await asyncio.sleep(self.refresh_seconds)
+        self._refresher.start(first_now=True)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._refresher.stop()

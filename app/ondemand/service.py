@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from app.ondemand.retention import Retention
 from app.ondemand.schemas import JobSpec, JobsRequest, JobStatsRequest, MinerJobsRequest
 from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
-from app.ondemand.views import job_view, submission_view
+from app.ondemand.views import job_view, submission_view, window_entry
 from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
@@ -140,13 +141,8 @@ class OnDemand:
             rows = await repository.miner_jobs(
                 session, request.miner_hotkey, since, until, request.limit
             )
-        urls = self._answer_urls([submission for _, submission in rows])
-        return {
-            "jobs": [
-                {"job": job_view(job), "submission": submission_view(submission, url)}
-                for (job, submission), url in zip(rows, urls, strict=True)
-            ]
-        }
+        urls = self._answer_urls(rows)
+        return {"jobs": [window_entry(row, url) for row, url in zip(rows, urls, strict=True)]}
 
     async def stats(self, request: JobStatsRequest) -> dict[str, Any]:
         since, until = self._window(request.expired_since, request.expired_until)
@@ -177,7 +173,7 @@ class OnDemand:
             raise NotFound("No on-demand job has this id.", code="job_not_found")
         return job
 
-    def _answer_urls(self, submissions: list[Submission]) -> list[str | None]:
+    def _answer_urls(self, submissions: Sequence[Any]) -> list[str | None]:
         """A GET URL exactly for the answers that landed."""
         landed = [s for s in submissions if (s.s3_content_length or 0) > 0]
         urls = iter(

@@ -25,7 +25,9 @@ def bench_client(
     neurons: list[Neuron], make_settings: SettingsFactory, tmp_path: Path
 ) -> Iterator[TestClient]:
     metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
-    settings = make_settings(metagraph_file=metagraph, signature_max_age_seconds=3600)
+    settings = make_settings(
+        metagraph_file=metagraph, signature_max_age_seconds=3600, tao_max_age_seconds=3600
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -75,3 +77,44 @@ def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(
 
     assert code == 2
     assert "apt-get install -y wrk" in capsys.readouterr().err
+
+
+def tao_request(line: bytes) -> tuple[bytes, dict[str, str]]:
+    """What the Lua script sends for one Tao v2 line."""
+    timestamp, nonce, hotkey, signature, body = line.split(b"\t", 4)
+    headers = {
+        "X-Tao-Version": "2",
+        "X-Tao-Timestamp": timestamp.decode(),
+        "X-Tao-Nonce": nonce.decode(),
+        "X-Tao-Signed-By": hotkey.decode(),
+        "X-Tao-Signature": signature.decode(),
+        "Content-Type": "application/json",
+    }
+    return body, headers
+
+
+@pytest.mark.parametrize(
+    ("path", "validators_only"),
+    [("/on-demand/miner/jobs/active", False), ("/on-demand/validator/miner-jobs", True)],
+)
+def test_tao_lines_are_accepted_once_each(
+    neurons: list[Neuron], bench_client: TestClient, path: str, validators_only: bool
+) -> None:
+    from bench.ondemand import active_body, miner_jobs_body, tao_lines
+
+    signers = [n for n in neurons if n.is_validator] if validators_only else neurons
+    body = miner_jobs_body(neurons[-1].hotkey) if validators_only else active_body()
+    lines = tao_lines(signers, body, 40)
+
+    statuses = [
+        bench_client.post(path, content=b, headers=h).status_code
+        for b, h in map(tao_request, lines)
+    ]
+
+    assert len(set(lines)) == len(lines)
+    assert statuses == [200] * len(lines)
+    again_body, again_headers = tao_request(lines[0])
+    assert (
+        bench_client.post(path, content=again_body, headers=again_headers).json()["code"]
+        == "replayed"
+    )

@@ -30,6 +30,7 @@ from bench.ondemand import (
     bench_database,
     create_active_jobs,
     miner_jobs_body,
+    propagation_seconds,
     seed_window,
     tao_lines,
 )
@@ -178,12 +179,38 @@ def bench_build(
             if result.body_wraps:
                 print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
         memory = service.memory_mb()
+        propagation = replica_propagation(build, env, work, service.base_url, paths, neurons)
     return {
         "name": build.name,
         "commit": build.commit,
         "endpoints": endpoints,
         "peak_rss_mb": round(memory["peak_rss_mb"], 1),
+        **propagation,
     }
+
+
+def replica_propagation(
+    build: Build,
+    env: dict[str, str],
+    work: Path,
+    base_url: str,
+    paths: set[str],
+    neurons: list[Any],
+) -> dict[str, Any]:
+    """A second replica on the same PostgreSQL: how soon its miners see a job made on the first."""
+    if ONDEMAND_ACTIVE[1] not in paths or not env["DATABASE_URL"].startswith("postgresql"):
+        return {}
+    log = work / f"replica-{build.name.replace('/', '_')}.log"
+    port = free_ports(1)[0]
+    with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as replica:
+        seconds = sorted(propagation_seconds(base_url, replica.base_url, neurons[-1]))
+    figures = {"median": round(seconds[len(seconds) // 2], 3), "max": round(seconds[-1], 3)}
+    print(
+        f"[{build.name}] a new job reached the other replica's miners in "
+        f"{figures['median']:.2f} s (median), {figures['max']:.2f} s (max of {len(seconds)})",
+        flush=True,
+    )
+    return {"ondemand_propagation_seconds": figures}
 
 
 def scaled(requests: int, args: argparse.Namespace) -> int:

@@ -176,3 +176,50 @@ def tao_lines(signers: list[Neuron], body: bytes, count: int) -> list[bytes]:
         return [
             line for lines in pool.map(_sign_chunk, [j for j in jobs if j[2] > 0]) for line in lines
         ]
+
+
+def _signed_poll(signer: Keypair) -> tuple[bytes, dict[str, str]]:
+    from app.auth.tao import tao_message
+
+    body = active_body()
+    nonce, ts = str(uuid.uuid4()), str(int(time.time() * 1000))
+    signature = base64.b64encode(bytes(signer.sign(tao_message(body, nonce, ts)))).decode()
+    headers = {
+        "X-Tao-Version": "2",
+        "X-Tao-Timestamp": ts,
+        "X-Tao-Nonce": nonce,
+        "X-Tao-Signed-By": signer.ss58_address,
+        "X-Tao-Signature": signature,
+    }
+    return body, headers
+
+
+def propagation_seconds(
+    creator_url: str, poller_url: str, miner: Neuron, rounds: int = 10
+) -> list[float]:
+    """Seconds from a job's creation on one replica until the other's miners are shown it."""
+    signer = Keypair.create_from_uri(miner.hotkey_uri)
+    seen = []
+    with httpx2.Client(timeout=10) as http:
+        for _ in range(rounds):
+            created = http.post(
+                f"{creator_url}/on-demand/constellation/jobs",
+                json={"job": {"job": {"platform": "reddit", "subreddit": "r/bench"}}},
+                headers={"X-API-Key": CUSTOMER_KEY},
+            )
+            created.raise_for_status()
+            started = time.monotonic()
+            job_id = created.json()["job_id"]
+            while True:
+                body, headers = _signed_poll(signer)
+                answer = http.post(
+                    f"{poller_url}/on-demand/miner/jobs/active", content=body, headers=headers
+                )
+                if job_id.encode() in answer.content:
+                    break
+                if time.monotonic() - started > 10:
+                    raise RuntimeError("a new job did not reach the other replica in 10 s")
+                time.sleep(0.01)
+            seen.append(time.monotonic() - started)
+            time.sleep(0.3)  # land at a different point of the refresh period each round
+    return seen

@@ -35,6 +35,12 @@ def table(results: dict[str, Any]) -> str:
                 f"{figures['server_cpu_us_per_request']:>11.0f}"
             )
         lines.append(f"{build['name']:<12} peak RSS of the worker: {build['peak_rss_mb']:.1f} MB")
+        propagation = build.get("ondemand_propagation_seconds")
+        if propagation:
+            lines.append(
+                f"{build['name']:<12} new job to another replica's miners: "
+                f"{propagation['median']:.2f} s median, {propagation['max']:.2f} s max"
+            )
     return "\n".join(lines)
 
 

@@ -28,6 +28,8 @@ MIN_LIFETIME = timedelta(seconds=30)
 # Miners need time to scrape and upload; a submission this close to expiry is refused.
 SUBMIT_CUTOFF = timedelta(seconds=5)
 ANSWER_URL_SECONDS = 3600
+# A customer reading an open job waits on one small listing at most this long.
+STORAGE_READ_SECONDS = 1.5
 ANSWER_CONTENT_TYPE = "application/json"
 PLATFORM_KEYS = ("x", "reddit")
 
@@ -92,7 +94,7 @@ class OnDemand:
             submissions = await repository.submissions_of(session, job_id)
         if job.settled_at is None and submissions:
             landed = await self.answers.landed(
-                ondemand_job_prefix(job.id, job.created_at), deadline=5.0
+                ondemand_job_prefix(job.id, job.created_at), deadline=STORAGE_READ_SECONDS
             )
             for submission in submissions:
                 apply_landed(submission, landed)

@@ -1,24 +1,35 @@
-"""The legacy body signature: message formats and sr25519 verification.
+"""The legacy body signature: freshness and sr25519 verification.
 
-Deployed miners and validators sign these exact UTF-8 strings with their hotkey and
-send the hex signature in the JSON body. Client code imports the builders from here,
-so this module must not pull in the server's web stack.
+Deployed miners and validators sign the exact UTF-8 strings built in
+`s3auth_client.legacy` and send the hex signature in the JSON body; the client and the
+service share those builders.
 """
 
 from __future__ import annotations
 
 from bittensor.sp_core import CRYPTO_SR25519, verify
 
+from s3auth_client.legacy import (
+    file_urls_message,
+    hotkey_miner_message,
+    miner_list_message,
+    miner_message,
+    validator_message,
+)
+
+__all__ = [
+    "MAX_FUTURE_SKEW_SECONDS",
+    "file_urls_message",
+    "hotkey_miner_message",
+    "miner_list_message",
+    "miner_message",
+    "signature_is_valid",
+    "timestamp_is_fresh",
+    "validator_message",
+]
+
 # How far ahead of the server's clock a timestamp may be (clients' clocks drift).
 MAX_FUTURE_SKEW_SECONDS = 60
-
-
-def miner_message(coldkey: str, source: str, timestamp: int) -> str:
-    return f"s3:access:{coldkey}:{source}:{timestamp}"
-
-
-def validator_message(timestamp: int) -> str:
-    return f"s3:validator:access:{timestamp}"
 
 
 def timestamp_is_fresh(timestamp: int, now: float, max_age_seconds: float) -> bool:

@@ -74,15 +74,25 @@ def test_upload_without_source_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "--source" in capsys.readouterr().err
 
 
-def test_client_package_imports_without_the_server_stack() -> None:
+def test_client_package_imports_without_the_server_stack_or_the_bittensor_sdk() -> None:
     code = (
-        "import sys, app.auth.legacy, app.client, app.client.cli\n"
-        "import app.client.miner_cli, app.client.validator_cli\n"
-        "loaded = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis'} & set(sys.modules)\n"
+        "import sys, s3auth_client, s3auth_client.commands\n"
+        "import s3auth_client.miner_cli, s3auth_client.validator_cli, s3auth_client.isolation\n"
+        "heavy = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis', 'bittensor', 'app'}\n"
+        "loaded = heavy & set(sys.modules)\n"
         "assert not loaded, loaded"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_installed_s3auth_has_the_service_commands_and_the_client_commands() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("s3auth")), "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "dev", "metagraph", "miner", "validator", "check"):
+        assert f"    {command}" in result.stdout, command
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.client.downloads import destination, etag_matches
-from app.client.errors import ClientError
-from app.client.listing import parse_list_objects_xml
-from app.client.policy import encode_policy, policy_limits
-from app.client.uploads import normalize_prefix, plan_upload
+from s3auth_client.downloads import destination, etag_matches
+from s3auth_client.errors import ClientError
+from s3auth_client.listing import parse_list_objects_xml
+from s3auth_client.policy import encode_policy, policy_limits
+from s3auth_client.uploads import normalize_prefix, plan_upload
 
 
 def test_limits_come_from_the_signed_policy() -> None:
@@ -105,7 +105,7 @@ def test_list_objects_xml_page() -> None:
 
 
 def test_url_batches_respect_the_key_count_and_body_size() -> None:
-    from app.client.validator import URL_BATCH, URL_BATCH_BYTES, batches
+    from s3auth_client.validator import URL_BATCH, URL_BATCH_BYTES, batches
 
     short = [f"data/x/c/{i}" for i in range(2500)]
     assert [len(b) for b in batches(short)] == [URL_BATCH, URL_BATCH, 500]
@@ -121,7 +121,7 @@ class Terminal(io.StringIO):
 
 
 def test_progress_bar_only_on_a_terminal() -> None:
-    from app.client.progress import BarProgress, NoProgress, progress_for
+    from s3auth_client.progress import BarProgress, NoProgress, progress_for
 
     assert isinstance(progress_for("x", enabled=True, stream=io.StringIO()), NoProgress)
     assert isinstance(progress_for("x", enabled=False, stream=Terminal()), NoProgress)
@@ -139,7 +139,7 @@ def test_upload_form_has_a_content_length_and_reports_progress(tmp_path: Path) -
     # AWS S3 refuses chunked POST uploads, so the multipart body must declare its length.
     import httpx2
 
-    from app.client.transfer import ProgressReader
+    from s3auth_client.transfer import ProgressReader
 
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 5000)
@@ -166,7 +166,7 @@ def test_upload_form_has_a_content_length_and_reports_progress(tmp_path: Path) -
 def mock_api(handler):  # type: ignore[no-untyped-def]
     import httpx2
 
-    from app.client import Api, Identity, RetryPolicy
+    from s3auth_client import Api, Identity, RetryPolicy
     from tests.signing import key
 
     identity = Identity(key("unit-hot"), key("unit-cold").ss58_address)
@@ -199,8 +199,8 @@ def test_legacy_request_is_signed_again_on_the_servers_clock() -> None:
 def test_miner_listing_falls_back_to_the_grant_list_url_without_list_files() -> None:
     import httpx2
 
-    from app.client import MinerClient
-    from app.client.policy import encode_policy
+    from s3auth_client import MinerClient
+    from s3auth_client.policy import encode_policy
 
     xml = (
         "<ListBucketResult><IsTruncated>false</IsTruncated>"

@@ -15,8 +15,8 @@ import httpx2
 import pytest
 
 from app.cli import main
-from app.client.api import new_http_client
-from app.client.uploads import plan_upload, upload_files
+from s3auth_client.api import new_http_client
+from s3auth_client.uploads import plan_upload, upload_files
 from tests.client.conftest import (
     Deployment,
     WalletKeys,

@@ -12,9 +12,9 @@ import httpx2
 import pytest
 
 from app.cli import main
-from app.client.downloads import DownloadItem, download_one
-from app.client.errors import TransferError
-from app.client.uploads import LocalFile, upload_files
+from s3auth_client.downloads import DownloadItem, download_one
+from s3auth_client.errors import TransferError
+from s3auth_client.uploads import LocalFile, upload_files
 from tests.client.conftest import (
     Deployment,
     miner_args,

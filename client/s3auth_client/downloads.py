@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx2
 
-from app.client.errors import ClientError, TransferError
-from app.client.progress import NoProgress, Progress
-from app.client.retry import RetryPolicy
-from app.client.transfer import s3_error
+from s3auth_client.errors import ClientError, TransferError
+from s3auth_client.progress import NoProgress, Progress
+from s3auth_client.retry import RetryPolicy
+from s3auth_client.transfer import s3_error
 
 CHUNK_BYTES = 1024 * 1024
 DOWNLOAD_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)

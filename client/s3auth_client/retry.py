@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import httpx2
 
-from app.client.errors import ApiError, TransferError
+from s3auth_client.errors import ApiError, TransferError
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.client.cli import (
+from s3auth_client.cli import (
     EXIT_FAILED,
     Subparsers,
     add_command,
@@ -17,10 +17,10 @@ from app.client.cli import (
     jobs_option,
     show_progress,
 )
-from app.client.isolation import run_isolation
-from app.client.miner import MinerClient
-from app.client.progress import progress_for
-from app.client.uploads import plan_upload, upload_files
+from s3auth_client.isolation import run_isolation
+from s3auth_client.miner import MinerClient
+from s3auth_client.progress import progress_for
+from s3auth_client.uploads import plan_upload, upload_files
 
 # --- miner ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.client.cli import (
+from s3auth_client.cli import (
     EXIT_FAILED,
     Subparsers,
     add_command,
@@ -17,10 +17,10 @@ from app.client.cli import (
     json_lines,
     show_progress,
 )
-from app.client.downloads import DownloadItem, destination, download_all
-from app.client.errors import ClientError
-from app.client.progress import progress_for
-from app.client.validator import ValidatorClient
+from s3auth_client.downloads import DownloadItem, destination, download_all
+from s3auth_client.errors import ClientError
+from s3auth_client.progress import progress_for
+from s3auth_client.validator import ValidatorClient
 
 # --- validator -----------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.auth.legacy import validator_message
-from app.client.api import Api, Auth
-from app.client.errors import ClientError
-from app.client.listing import Page, RemoteFile, parse_list_files, walk_pages
+from s3auth_client.api import Api, Auth
+from s3auth_client.errors import ClientError
+from s3auth_client.legacy import validator_message
+from s3auth_client.listing import Page, RemoteFile, parse_list_files, walk_pages
 
 # /get-file-urls takes at most 1000 keys per request and bodies up to 256 KiB (CONTRACT §3).
 URL_BATCH = 1000

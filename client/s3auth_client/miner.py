@@ -12,19 +12,19 @@ from typing import Any
 
 import httpx2
 
-from app.auth.legacy import miner_message
-from app.client.api import Api, Auth
-from app.client.errors import ApiError, ClientError, TransferError
-from app.client.listing import (
+from s3auth_client.api import Api, Auth
+from s3auth_client.errors import ApiError, ClientError, TransferError
+from s3auth_client.legacy import miner_message
+from s3auth_client.listing import (
     Page,
     RemoteFile,
     parse_list_files,
     parse_list_objects_xml,
     walk_pages,
 )
-from app.client.policy import PolicyLimits, policy_limits
-from app.client.retry import RetryPolicy
-from app.client.transfer import ProgressReader, s3_error
+from s3auth_client.policy import PolicyLimits, policy_limits
+from s3auth_client.retry import RetryPolicy
+from s3auth_client.transfer import ProgressReader, s3_error
 
 # Ask for a new grant when the current one has less than this left: a large file
 # started just before expiry must still finish inside the policy's lifetime.

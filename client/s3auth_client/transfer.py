@@ -8,8 +8,8 @@ from typing import BinaryIO
 
 import httpx2
 
-from app.client.api import retry_after_seconds
-from app.client.errors import TRANSIENT_STATUSES, TransferError
+from s3auth_client.api import retry_after_seconds
+from s3auth_client.errors import TRANSIENT_STATUSES, TransferError
 
 _CODE = re.compile(r"<Code>([^<]+)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]+)</Message>")

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.client.errors import ClientError
-from app.client.miner import MinerClient
-from app.client.progress import NoProgress, Progress
+from s3auth_client.errors import ClientError
+from s3auth_client.miner import MinerClient
+from s3auth_client.progress import NoProgress, Progress
 
 
 @dataclass(frozen=True)

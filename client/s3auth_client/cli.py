@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx2
 
-from app.client.api import Api
-from app.client.errors import ClientError
-from app.client.identity import Identity
-from app.client.retry import RetryPolicy
+from s3auth_client.api import Api
+from s3auth_client.errors import ClientError
+from s3auth_client.identity import Identity
+from s3auth_client.retry import RetryPolicy
 
 Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
 
@@ -176,8 +176,8 @@ def jobs_option(parser: argparse.ArgumentParser, default: int) -> None:
 
 def add_client_commands(commands: Subparsers) -> None:
     # Imported here: the command modules import their shared helpers from this one.
-    from app.client.miner_cli import add_check, add_miner
-    from app.client.validator_cli import add_validator
+    from s3auth_client.miner_cli import add_check, add_miner
+    from s3auth_client.validator_cli import add_validator
 
     parent = common_options()
     add_miner(commands, parent)

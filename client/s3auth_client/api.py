@@ -10,9 +10,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx2
 
-from app.client.errors import ApiError
-from app.client.identity import Identity
-from app.client.retry import RetryPolicy
+from s3auth_client.errors import ApiError
+from s3auth_client.identity import Identity
+from s3auth_client.retry import RetryPolicy
 
 Auth = Literal["btauth", "legacy"]
 

@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2
-from bittensor.sp_core import Keypair
+from bittensor_wallet import Keypair
 
-from app.auth.legacy import miner_message
-from app.client.errors import ApiError, TransferError
-from app.client.miner import Grant, MinerClient
-from app.client.policy import decode_policy, encode_policy
+from s3auth_client.errors import ApiError, TransferError
+from s3auth_client.legacy import miner_message
+from s3auth_client.miner import Grant, MinerClient
+from s3auth_client.policy import decode_policy, encode_policy
 
 PROBE_BYTES = 2048
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import httpx2
 from bittensor_wallet import Keypair
 
+from s3auth_client.api import header_scheme
 from s3auth_client.errors import ApiError, TransferError
 from s3auth_client.legacy import miner_message
 from s3auth_client.miner import Grant, MinerClient
@@ -53,9 +54,11 @@ class IsolationCheck:
         self.other_source = other_source
         self.workdir = workdir
         self.tag = "s3auth-probe-" + secrets.token_hex(4)
+        self.reads_everything = False
 
     def run(self) -> Iterator[ProbeResult]:
         grant = self.client.request_grant()
+        self.reads_everything = self.key_is_validator()
         probes: list[Callable[[Grant], ProbeResult]] = [
             self.list_url_works,
             self.other_miners_folder,
@@ -212,7 +215,7 @@ class IsolationCheck:
     def claimed_foreign_coldkey(self, grant: Grant) -> ProbeResult:
         api, source = self.client.api, self.client.source
         body = {"coldkey": self.other_coldkey, "source": source}
-        if self.client.auth == "btauth":
+        if self.client.auth != "legacy":
             body["hotkey"] = api.identity.hotkey_ss58
         return self.expect_refused_grant(
             "ask for a grant naming a coldkey that does not own this hotkey",
@@ -239,10 +242,28 @@ class IsolationCheck:
             "ask /get-file-urls for another miner's file", "/get-file-urls", body
         )
 
+    def key_is_validator(self) -> bool:
+        """Validators may read every folder, so read probes prove nothing with their key."""
+        api = self.client.api
+        path = "/get-validator-access"
+        body = {"hotkey": api.identity.hotkey_ss58}
+        try:
+            api.send(path, *api.sign(path, body, header_scheme(self.client.auth), None))
+        except (ApiError, httpx2.TransportError):
+            return False
+        return True
+
     def expect_refused_read(self, name: str, path: str, body: dict[str, Any]) -> ProbeResult:
+        if self.reads_everything:
+            return ProbeResult(
+                name,
+                None,
+                "this key is a validator's, which may read every folder; "
+                "run the check with a miner's key to probe reads",
+            )
         api = self.client.api
         try:
-            api.send(path, *api.sign(path, body, "btauth", None))
+            api.send(path, *api.sign(path, body, header_scheme(self.client.auth), None))
         except ApiError as error:
             if error.status in (401, 403):
                 return ProbeResult(name, True, f"service refused: {error}")

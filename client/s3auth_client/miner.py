@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx2
 
-from s3auth_client.api import Api, Auth
+from s3auth_client.api import DEFAULT_AUTH, Api, Auth, header_scheme
 from s3auth_client.errors import ApiError, ClientError, TransferError
 from s3auth_client.legacy import miner_message
 from s3auth_client.listing import (
@@ -78,7 +78,7 @@ class MinerClient:
         api: Api,
         source: str,
         *,
-        auth: Auth = "btauth",
+        auth: Auth = DEFAULT_AUTH,
         refresh_margin: float = REFRESH_MARGIN_SECONDS,
         transfer_retry: RetryPolicy | None = None,
     ) -> None:
@@ -105,7 +105,7 @@ class MinerClient:
     def request_grant(self, *, expiry: int | None = None) -> Grant:
         """A new grant from /get-folder-access, signed with the configured scheme."""
         body: dict[str, Any] = {"coldkey": self.coldkey, "source": self.source}
-        if self.auth == "btauth":
+        if self.auth != "legacy":
             body["hotkey"] = self.api.identity.hotkey_ss58
         if expiry is not None:
             body["expiry"] = expiry
@@ -210,7 +210,7 @@ class MinerClient:
         }
         if token:
             body["continuation_token"] = token
-        return parse_list_files(self.api.post("/list-files", body, auth="btauth"))
+        return parse_list_files(self.api.post("/list-files", body, auth=header_scheme(self.auth)))
 
     def _list_with_grant_url(self) -> Iterator[RemoteFile]:
         grant = self.grant()

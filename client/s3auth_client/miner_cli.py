@@ -15,6 +15,7 @@ from s3auth_client.cli import (
     emit,
     guarded,
     jobs_option,
+    plural,
     show_progress,
 )
 from s3auth_client.isolation import run_isolation
@@ -48,8 +49,8 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         "snapshot keeps its data/... layout. Hidden files inside folders are left out.\n"
         "Files already in your folder with the same size are skipped, so rerunning the\n"
         "same command resumes. Files outside the policy's size range are reported and\n"
-        "not sent. Exit status: 0 all uploaded or skipped, 1 some file refused or\n"
-        "failed, 2 nothing could start.\n\n"
+        "not sent. Exit status: 0 every file uploaded, already there or not uploadable\n"
+        "(reported), 1 some upload failed, 2 nothing could start.\n\n"
         "example:\n"
         "  s3auth miner upload ./my-dataset --source x --wallet miner --hotkey default",
     )
@@ -76,16 +77,17 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
 
 
 def miner_upload(args: argparse.Namespace) -> int:
-    files = plan_upload(args.paths, prefix=args.prefix, exclude=tuple(args.exclude))
+    plan = plan_upload(args.paths, prefix=args.prefix, exclude=tuple(args.exclude))
     with MinerClient(api_from(args), args.source, auth=args.auth) as client:
         progress = progress_for("uploading", enabled=show_progress(args))
         report = upload_files(
-            client, files, jobs=args.jobs, resume=not args.no_resume, progress=progress
+            client, plan.files, jobs=args.jobs, resume=not args.no_resume, progress=progress
         )
+    report.hidden = plan.hidden
     lines = [
         f"{report.folder}: {len(report.uploaded)} uploaded ({report.bytes_uploaded} bytes), "
         f"{len(report.skipped)} already there, {len(report.refused)} not uploadable, "
-        f"{len(report.failed)} failed"
+        f"{len(report.failed)} failed, {plural(report.hidden, 'hidden file')} left out"
     ]
     lines += [f"  not uploadable: {name}: {why}" for name, why in report.refused.items()]
     lines += [f"  failed: {name}: {why}" for name, why in report.failed.items()]
@@ -150,6 +152,10 @@ def check_isolation(args: argparse.Namespace) -> int:
         "probes": [r.as_json() for r in results],
     }
     text = "\n".join(f"{r.verdict}  {r.name}: {r.detail}" for r in results)
-    text += f"\n{len(results) - len(failed)} of {len(results)} probes held, {len(failed)} FAIL"
+    skipped = sum(1 for r in results if r.passed is None)
+    held = len(results) - len(failed) - skipped
+    text += f"\n{held} of {len(results)} probes held, "
+    text += f"{skipped} skipped, " if skipped else ""
+    text += f"{len(failed)} FAIL"
     emit(args, payload, text)
     return EXIT_FAILED if failed else 0

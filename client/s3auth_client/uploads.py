@@ -20,6 +20,12 @@ class LocalFile:
     size: int
 
 
+@dataclass(frozen=True)
+class UploadPlan:
+    files: list[LocalFile]
+    hidden: int = 0  # hidden files inside the folders, left out
+
+
 @dataclass
 class UploadReport:
     folder: str = ""
@@ -28,10 +34,13 @@ class UploadReport:
     refused: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     bytes_uploaded: int = 0
+    hidden: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.refused and not self.failed
+        """Nothing failed. Files the policy refuses are reported, but rerunning cannot
+        change them, so they do not make a finished (or resumed) upload a failure."""
+        return not self.failed
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -41,29 +50,34 @@ class UploadReport:
             "skipped": self.skipped,
             "refused": self.refused,
             "failed": self.failed,
+            "hidden": self.hidden,
             "bytes_uploaded": self.bytes_uploaded,
         }
 
 
 def plan_upload(
     paths: list[Path], *, prefix: str = "", exclude: tuple[str, ...] = ()
-) -> list[LocalFile]:
+) -> UploadPlan:
     """Each file once with the name it gets: a folder's files keep their paths inside it.
 
-    Hidden files and folders inside a folder (`.git`, `.cache`) are left out; a hidden
-    file named on the command line is kept.
+    Hidden files and folders inside a folder (`.git`, `.cache`) are left out and
+    counted; a hidden file named on the command line is kept.
     """
     prefix = normalize_prefix(prefix)
     planned: dict[str, LocalFile] = {}
+    hidden = 0
     for root in paths:
         if root.is_file():
             candidates = [(root, root.name)]
         elif root.is_dir():
-            candidates = [
-                (path, path.relative_to(root).as_posix())
-                for path in sorted(root.rglob("*"))
-                if path.is_file() and not _hidden(path.relative_to(root))
-            ]
+            candidates = []
+            for path in sorted(root.rglob("*")):
+                if not path.is_file():
+                    continue
+                if _hidden(path.relative_to(root)):
+                    hidden += 1
+                else:
+                    candidates.append((path, path.relative_to(root).as_posix()))
         else:
             raise ClientError(f"{root} does not exist")
         for path, relative in candidates:
@@ -74,7 +88,7 @@ def plan_upload(
             if other is not None and other.path.resolve() != path.resolve():
                 raise ClientError(f"{other.path} and {path} would both upload as {name}")
             planned[name] = LocalFile(path, name, path.stat().st_size)
-    return list(planned.values())
+    return UploadPlan(list(planned.values()), hidden)
 
 
 def normalize_prefix(prefix: str) -> str:

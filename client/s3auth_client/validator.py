@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from s3auth_client.api import Api, Auth
+from s3auth_client.api import DEFAULT_AUTH, Api, Auth, header_scheme
 from s3auth_client.errors import ClientError
 from s3auth_client.legacy import validator_message
 from s3auth_client.listing import Page, RemoteFile, parse_list_files, walk_pages
@@ -63,7 +63,7 @@ class ValidatorAccess:
 class ValidatorClient:
     """Acts for one validator hotkey; read-only access to every miner folder."""
 
-    def __init__(self, api: Api, *, auth: Auth = "btauth") -> None:
+    def __init__(self, api: Api, *, auth: Auth = DEFAULT_AUTH) -> None:
         self.api = api
         self.auth = auth
         self._access: ValidatorAccess | None = None
@@ -80,7 +80,7 @@ class ValidatorClient:
 
     def request_access(self, *, expiry: int | None = None) -> ValidatorAccess:
         body: dict[str, Any] = {}
-        if self.auth == "btauth":
+        if self.auth != "legacy":
             body["hotkey"] = self.api.identity.hotkey_ss58
         if expiry is not None:
             body["expiry"] = expiry
@@ -111,7 +111,7 @@ class ValidatorClient:
         body: dict[str, Any] = {"source": source, "coldkey": coldkey, "max_keys": page_size}
         if token:
             body["continuation_token"] = token
-        return parse_list_files(self.api.post("/list-files", body, auth="btauth"))
+        return parse_list_files(self.api.post("/list-files", body, auth=header_scheme(self.auth)))
 
     def list_files(
         self, source: str, coldkey: str, *, page_size: int = 1000
@@ -129,7 +129,7 @@ class ValidatorClient:
             body: dict[str, Any] = {"keys": batch}
             if expires_in is not None:
                 body["expires_in"] = expires_in
-            data = self.api.post("/get-file-urls", body, auth="btauth")
+            data = self.api.post("/get-file-urls", body, auth=header_scheme(self.auth))
             urls.update({str(k): str(v) for k, v in data.get("urls", {}).items()})
         return urls
 

@@ -15,6 +15,7 @@ from s3auth_client.cli import (
     guarded,
     jobs_option,
     json_lines,
+    plural,
     show_progress,
 )
 from s3auth_client.downloads import DownloadItem, destination, download_all
@@ -109,7 +110,8 @@ def validator_ls(args: argparse.Namespace) -> int:
                 json_lines(iter(rows))
             else:
                 for row in rows:
-                    print(f"{row['source']:<16} {row['miners']:>6} miner folders  {row['prefix']}")
+                    folders = plural(row["miners"], "miner folder")
+                    print(f"{row['source']:<16} {folders:>20}  {row['prefix']}")
     return 0
 
 

@@ -151,3 +151,24 @@ def test_unreachable_service_exits_2_with_json_error(
     assert main(argv) == 2
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["message"].startswith(f"cannot reach {url}")
+
+
+def test_retries_while_the_service_is_down_are_announced_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.seaweed import free_ports
+
+    sample = tmp_path / "f.bin"
+    sample.write_bytes(b"x" * 2048)
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    argv = [
+        *("miner", "upload", str(sample), "--source", "x", "--url", url, "--retries", "3"),
+        *("--hotkey-uri", "//someone", "--coldkey", key("someone-cold").ss58_address),
+    ]
+
+    assert main(argv) == 2
+    notices = [line for line in capsys.readouterr().err.splitlines() if "retrying in" in line]
+    assert len(notices) == 2
+    assert notices[0].startswith("s3auth: no answer (ConnectError")
+    assert notices[0].endswith("(attempt 2 of 3)")
+    assert notices[1].endswith("(attempt 3 of 3)")

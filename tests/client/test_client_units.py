@@ -46,13 +46,15 @@ def test_folder_files_keep_their_relative_paths_and_hidden_ones_are_left_out(
     single = tmp_path / "extra.bin"
     single.write_bytes(b"cc")
 
-    planned = plan_upload([tmp_path / "data", single], prefix="/v1//")
+    planned = plan_upload([tmp_path / "data", single], prefix="/v1//").files
 
     assert {(f.name, f.size) for f in planned} == {
         ("v1/train/0.parquet", 1),
         ("v1/extra.bin", 2),
     }
-    assert [f.name for f in plan_upload([tmp_path])] == ["data/train/0.parquet", "extra.bin"]
+    whole = plan_upload([tmp_path])
+    assert [f.name for f in whole.files] == ["data/train/0.parquet", "extra.bin"]
+    assert whole.hidden == 1
 
 
 def test_excluded_and_colliding_names(tmp_path: Path) -> None:
@@ -62,7 +64,7 @@ def test_excluded_and_colliding_names(tmp_path: Path) -> None:
     (tmp_path / "b" / "f.bin").write_bytes(b"2")
     (tmp_path / "a" / "notes.md").write_bytes(b"3")
 
-    assert [f.name for f in plan_upload([tmp_path / "a"], exclude=("*.md",))] == ["f.bin"]
+    assert [f.name for f in plan_upload([tmp_path / "a"], exclude=("*.md",)).files] == ["f.bin"]
     with pytest.raises(ClientError, match=r"would both upload as f\.bin"):
         plan_upload([tmp_path / "a", tmp_path / "b"])
     with pytest.raises(ClientError, match="does not exist"):

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,11 @@ def parse_list_objects_xml(text: str) -> Page:
         found = node.find(namespace + name)
         return found.text if found is not None else None
 
+    # A listing asked with encoding-type=url (as boto3 presigns it) URL-encodes its keys.
+    encoded = (child(root, "EncodingType") or "").lower() == "url"
     files = [
         RemoteFile(
-            key=child(item, "Key") or "",
+            key=unquote(child(item, "Key") or "") if encoded else child(item, "Key") or "",
             size=int(child(item, "Size") or 0),
             last_modified=child(item, "LastModified"),
             etag=child(item, "ETag"),

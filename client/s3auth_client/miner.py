@@ -24,7 +24,7 @@ from s3auth_client.listing import (
 )
 from s3auth_client.policy import PolicyLimits, policy_limits
 from s3auth_client.retry import RetryPolicy
-from s3auth_client.transfer import ProgressReader, s3_error
+from s3auth_client.transfer import post_file, s3_error
 
 # Ask for a new grant when the current one has less than this left: a large file
 # started just before expiry must still finish inside the policy's lifetime.
@@ -171,21 +171,7 @@ class MinerClient:
     ) -> str:
         """One multipart POST of `path` to S3 as `key`; raises TransferError unless 2xx."""
         form = {**(grant.fields if fields is None else fields), "key": key}
-        with path.open("rb") as raw:
-            stream = ProgressReader(raw, on_progress)
-            try:
-                response = self.api.http.post(
-                    grant.url,
-                    data=form,
-                    files={"file": (path.name, stream, "application/octet-stream")},
-                    timeout=httpx2.Timeout(60.0, connect=10.0, write=300.0),
-                )
-            except httpx2.TransportError as exc:
-                stream.rewind()
-                raise TransferError(f"upload of {key} failed: {exc}", transient=True) from None
-        if not response.is_success:
-            stream.rewind()
-            raise s3_error(response, f"upload of {key}")
+        post_file(self.api.http, grant.url, form, path, f"upload of {key}", on_progress)
         return key
 
     # --- listing ----------------------------------------------------------------------

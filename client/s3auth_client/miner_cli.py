@@ -19,9 +19,10 @@ from s3auth_client.cli import (
     show_progress,
 )
 from s3auth_client.isolation import run_isolation
+from s3auth_client.jobs import FILENAME_HELP, JobUploader
 from s3auth_client.miner import MinerClient
 from s3auth_client.progress import progress_for
-from s3auth_client.uploads import plan_upload, upload_files
+from s3auth_client.uploads import plan_upload, upload_files, upload_job_files
 
 # --- miner ---------------------------------------------------------------------------
 
@@ -44,18 +45,31 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         "upload",
         parent,
         "upload files and folders into your folder, resuming",
-        "Upload files and folders into data/<source>/<coldkey>/[PREFIX/].\n\n"
+        "Upload files and folders into data/<source>/<coldkey>/[PREFIX/], or with\n"
+        "--job-id, parquet files one by one into data/hotkey=<hotkey>/job_id=<JOB>/.\n\n"
         "A folder's files keep their paths inside it, so a local HuggingFace dataset\n"
         "snapshot keeps its data/... layout. Hidden files inside folders are left out.\n"
         "Files already in your folder with the same size are skipped, so rerunning the\n"
         "same command resumes. Files outside the policy's size range are reported and\n"
         "not sent. Exit status: 0 every file uploaded, already there or not uploadable\n"
         "(reported), 1 some upload failed, 2 nothing could start.\n\n"
-        "example:\n"
-        "  s3auth miner upload ./my-dataset --source x --wallet miner --hotkey default",
+        "Per-file uploads (--job-id) are today's flow: each file asks the service for\n"
+        "its own upload URL (Tao v2 signed by default) and must already be named\n"
+        f"{FILENAME_HELP}; other names are reported as not uploadable. A file the\n"
+        "service says exists (409) is skipped, so rerunning resumes.\n\n"
+        "examples:\n"
+        "  s3auth miner upload ./my-dataset --source x --wallet miner --hotkey default\n"
+        "  s3auth miner upload ./out/*.parquet --job-id crawler-7-h4rp --wallet miner",
     )
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
-    upload.add_argument("--source", required=True, help="data source, e.g. x or reddit")
+    upload.add_argument(
+        "--source", help="data source of a folder upload, e.g. x or reddit (or give --job-id)"
+    )
+    upload.add_argument(
+        "--job-id",
+        metavar="JOB",
+        help="per-file upload for this Dynamic Desirability job into your hotkey folder",
+    )
     upload.add_argument(
         "--prefix", default="", help="put everything under this path inside your folder"
     )
@@ -73,16 +87,28 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
     )
     jobs_option(upload, 4)
     auth_option(upload)
-    upload.set_defaults(handler=guarded(miner_upload))
+    upload.set_defaults(handler=guarded(miner_upload), parser=upload)
 
 
 def miner_upload(args: argparse.Namespace) -> int:
+    if bool(args.source) == bool(args.job_id):
+        args.parser.error("give --source S (folder upload) or --job-id JOB (per-file upload)")
+    if args.job_id and args.prefix:
+        args.parser.error("--prefix applies to folder uploads; --job-id names the folder")
     plan = plan_upload(args.paths, prefix=args.prefix, exclude=tuple(args.exclude))
-    with MinerClient(api_from(args), args.source, auth=args.auth) as client:
-        progress = progress_for("uploading", enabled=show_progress(args))
-        report = upload_files(
-            client, plan.files, jobs=args.jobs, resume=not args.no_resume, progress=progress
-        )
+    progress = progress_for("uploading", enabled=show_progress(args))
+    if args.job_id:
+        api = api_from(args)
+        try:
+            uploader = JobUploader(api, args.job_id, auth=args.auth)
+            report = upload_job_files(uploader, plan.files, jobs=args.jobs, progress=progress)
+        finally:
+            api.close()
+    else:
+        with MinerClient(api_from(args), args.source, auth=args.auth) as client:
+            report = upload_files(
+                client, plan.files, jobs=args.jobs, resume=not args.no_resume, progress=progress
+            )
     report.hidden = plan.hidden
     lines = [
         f"{report.folder}: {len(report.uploaded)} uploaded ({report.bytes_uploaded} bytes), "

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import httpx2
@@ -11,6 +12,7 @@ import httpx2
 from s3auth_client.api import retry_after_seconds
 from s3auth_client.errors import TRANSIENT_STATUSES, TransferError
 
+STREAM_CHUNK_BYTES = 256 * 1024
 _CODE = re.compile(r"<Code>([^<]+)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]+)</Message>")
 
@@ -30,6 +32,11 @@ class ProgressReader:
             self.on_progress(len(chunk))
         return chunk
 
+    def __iter__(self) -> Iterator[bytes]:
+        # A request body given as `content` is streamed by iterating it.
+        while chunk := self.read(STREAM_CHUNK_BYTES):
+            yield chunk
+
     def rewind(self) -> None:
         """Take back what was reported, so a retry does not count bytes twice."""
         if self.reported and self.on_progress is not None:
@@ -46,6 +53,57 @@ class ProgressReader:
 
     def fileno(self) -> int:
         return self.raw.fileno()
+
+
+UPLOAD_TIMEOUT = httpx2.Timeout(60.0, connect=10.0, write=300.0)
+
+
+def post_file(
+    http: httpx2.Client,
+    url: str,
+    form: dict[str, str],
+    path: Path,
+    what: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """One multipart POST of `path` with a presigned form; TransferError unless 2xx."""
+    with path.open("rb") as raw:
+        stream = ProgressReader(raw, on_progress)
+        try:
+            response = http.post(
+                url,
+                data=form,
+                files={"file": (path.name, stream, "application/octet-stream")},
+                timeout=UPLOAD_TIMEOUT,
+            )
+        except httpx2.TransportError as exc:
+            stream.rewind()
+            raise TransferError(f"{what} failed: {exc}", transient=True) from None
+    if not response.is_success:
+        stream.rewind()
+        raise s3_error(response, what)
+
+
+def put_file(
+    http: httpx2.Client,
+    url: str,
+    path: Path,
+    what: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """One presigned PUT of `path` (stores without POST policies); TransferError unless 2xx."""
+    size = path.stat().st_size
+    with path.open("rb") as raw:
+        stream = ProgressReader(raw, on_progress)
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        try:
+            response = http.put(url, content=stream, headers=headers, timeout=UPLOAD_TIMEOUT)
+        except httpx2.TransportError as exc:
+            stream.rewind()
+            raise TransferError(f"{what} failed: {exc}", transient=True) from None
+    if not response.is_success:
+        stream.rewind()
+        raise s3_error(response, what)
 
 
 def s3_error(response: httpx2.Response, what: str) -> TransferError:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from s3auth_client.errors import ClientError
+from s3auth_client.jobs import JobUploader, NotUploadable, refuses_filename
 from s3auth_client.miner import MinerClient
 from s3auth_client.progress import NoProgress, Progress
 
@@ -100,6 +101,63 @@ def normalize_prefix(prefix: str) -> str:
 
 def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
+
+
+def upload_job_files(
+    uploader: JobUploader,
+    files: list[LocalFile],
+    *,
+    jobs: int = 4,
+    progress: Progress | None = None,
+) -> UploadReport:
+    """Per-file uploads into the job's folder; a file the service says exists is skipped."""
+    progress = progress or NoProgress()
+    report = UploadReport(folder=uploader.folder)
+    by_name: dict[str, LocalFile] = {}
+    for local in files:
+        filename = Path(local.name).name
+        other = by_name.get(filename)
+        if other is not None:
+            raise ClientError(f"{other.path} and {local.path} would both upload as {filename}")
+        by_name[filename] = local
+    to_send: dict[str, LocalFile] = {}
+    for filename, local in by_name.items():
+        if (reason := refuses_filename(filename)) is not None:
+            report.refused[local.name] = reason
+        else:
+            to_send[filename] = local
+
+    progress.start(len(to_send), sum(f.size for f in to_send.values()))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="upload")
+    try:
+        futures: dict[Future[str], LocalFile] = {
+            pool.submit(uploader.upload, local.path, filename, progress.advance): local
+            for filename, local in to_send.items()
+        }
+        for future in as_completed(futures):
+            local = futures[future]
+            try:
+                outcome = future.result()
+            except NotUploadable as error:
+                report.refused[local.name] = str(error)
+            except (ClientError, OSError) as error:
+                report.failed[local.name] = str(error)
+            else:
+                if outcome == "exists":
+                    report.skipped.append(local.name)
+                else:
+                    report.uploaded.append(local.name)
+                    report.bytes_uploaded += local.size
+            progress.file_done()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        progress.stop()
+    pool.shutdown(wait=True)
+    report.uploaded.sort()
+    report.skipped.sort()
+    return report
 
 
 def upload_files(

@@ -9,10 +9,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import httpx2
+
 from s3auth_client.api import DEFAULT_AUTH, Api, Auth, header_scheme
-from s3auth_client.errors import ClientError
-from s3auth_client.legacy import validator_message
-from s3auth_client.listing import Page, RemoteFile, parse_list_files, walk_pages
+from s3auth_client.errors import ClientError, TransferError
+from s3auth_client.legacy import file_urls_message, miner_list_message, validator_message
+from s3auth_client.listing import (
+    Page,
+    RemoteFile,
+    parse_list_files,
+    parse_list_objects_xml,
+    walk_pages,
+)
+from s3auth_client.transfer import s3_error
 
 # /get-file-urls takes at most 1000 keys per request and bodies up to 256 KiB (CONTRACT §3).
 URL_BATCH = 1000
@@ -43,12 +52,14 @@ class ValidatorAccess:
                 name: str(entry.get("prefix", f"data/{name}/"))
                 for name, entry in urls.get("sources", {}).items()
             }
+            # Hotkey-era bundles add "list_all_miners" (a URL, not a folder) beside coldkeys.
             miners = {
                 coldkey: {
                     source: str(entry.get("prefix", f"data/{source}/{coldkey}/"))
                     for source, entry in folders.items()
                 }
                 for coldkey, folders in urls.get("miners", {}).items()
+                if isinstance(folders, dict)
             }
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ClientError(
@@ -132,6 +143,62 @@ class ValidatorClient:
             data = self.api.post("/get-file-urls", body, auth=header_scheme(self.auth))
             urls.update({str(k): str(v) for k, v in data.get("urls", {}).items()})
         return urls
+
+    # --- hotkey folders (data/hotkey=<miner hotkey>/): trusted validators ---------------
+
+    def hotkey_page(self, miner_hotkey: str, token: str | None = None) -> Page:
+        """One ListObjectsV2 page of the miner's hotkey folder, through /get-miner-list."""
+        body: dict[str, Any] = {"miner_hotkey": miner_hotkey}
+        if token:
+            body["continuation_token"] = token
+        data = self.api.post(
+            "/get-miner-list",
+            body,
+            auth=self.auth,
+            legacy_message=lambda ts: miner_list_message(miner_hotkey, ts),
+        )
+        url = data.get("list_url")
+        if not isinstance(url, str) or not url:
+            raise ClientError("the service sent no list_url for the miner's hotkey folder")
+        return parse_list_objects_xml(self.api.retry.run(lambda: get_text(self.api.http, url)))
+
+    def hotkey_files(self, miner_hotkey: str) -> Iterator[RemoteFile]:
+        """Every file under data/hotkey=<miner_hotkey>/, page after page."""
+        first = self.hotkey_page(miner_hotkey)
+        yield from walk_pages(first, lambda token: self.hotkey_page(miner_hotkey, token))
+
+    def hotkey_file_urls(
+        self, miner_hotkey: str, keys: Sequence[str], *, expiry_hours: int | None = None
+    ) -> dict[str, str]:
+        """GET URLs for keys of one hotkey folder, through /get-file-presigned-urls."""
+        urls: dict[str, str] = {}
+        for batch in batches(keys):
+            body: dict[str, Any] = {"miner_hotkey": miner_hotkey, "file_keys": batch}
+            if expiry_hours is not None:
+                body["expiry_hours"] = expiry_hours
+            data = self.api.post(
+                "/get-file-presigned-urls",
+                body,
+                auth=self.auth,
+                legacy_message=lambda ts: file_urls_message(
+                    miner_hotkey, self.api.identity.hotkey_ss58, ts
+                ),
+            )
+            for key, entry in dict(data.get("file_urls") or {}).items():
+                url = entry.get("presigned_url") if isinstance(entry, dict) else entry
+                if isinstance(url, str) and url:
+                    urls[str(key)] = url
+        return urls
+
+
+def get_text(http: httpx2.Client, url: str) -> str:
+    try:
+        response = http.get(url)
+    except httpx2.TransportError as exc:
+        raise TransferError(f"listing failed: {exc}", transient=True) from None
+    if not response.is_success:
+        raise s3_error(response, "listing")
+    return response.text
 
 
 def batches(keys: Sequence[str]) -> Iterator[list[str]]:

@@ -46,12 +46,18 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         "list sources, a source's miners, or a miner's files",
         "Without options: the sources. With --source: its miners.\n"
         "With --miner (and --source, or every source the miner has): the files,\n"
-        "page after page. --json prints one JSON object per line.\n\n"
-        "example:\n"
-        "  s3auth validator ls --source x --miner 5F... --wallet validator",
+        "page after page. With --miner-hotkey: the files of that miner's hotkey\n"
+        "folder data/hotkey=<hotkey>/ (trusted validators only: /get-miner-list).\n"
+        "--json prints one JSON object per line.\n\n"
+        "examples:\n"
+        "  s3auth validator ls --source x --miner 5F... --wallet validator\n"
+        "  s3auth validator ls --miner-hotkey 5H... --wallet validator",
     )
     ls.add_argument("--source", help="list the miners of this source")
     ls.add_argument("--miner", metavar="COLDKEY", help="list this miner's files")
+    ls.add_argument(
+        "--miner-hotkey", metavar="SS58", help="list the files of this miner's hotkey folder"
+    )
     auth_option(ls)
     ls.set_defaults(handler=guarded(validator_ls))
 
@@ -64,14 +70,18 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         "keeping the bucket layout (DIR/data/<source>/<coldkey>/...). Each file is\n"
         "checked against its size and ETag and appears only when complete. Files\n"
         "already in DIR with the right size (or, for KEYs, the same MD5) are skipped,\n"
-        "so rerunning resumes. Exit status: 0 all done, 1 some file failed.\n\n"
+        "so rerunning resumes. --miner-hotkey HOTKEY downloads the hotkey folder\n"
+        "data/hotkey=<HOTKEY>/ (trusted validators only). Exit status: 0 all done,\n"
+        "1 some file failed.\n\n"
         "examples:\n"
         "  s3auth validator get --miner 5F... --source x --out ./data\n"
+        "  s3auth validator get --miner-hotkey 5H... --out ./data\n"
         "  s3auth validator get data/x/5F.../file.parquet --out ./data",
     )
     get.add_argument("keys", nargs="*", metavar="KEY", help="object keys under data/")
     get.add_argument("--miner", metavar="COLDKEY", help="download this miner's folder")
     get.add_argument("--source", help="the source of --miner's folder")
+    get.add_argument("--miner-hotkey", metavar="SS58", help="download this miner's hotkey folder")
     get.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR", help="where to write (default: .)"
     )
@@ -82,7 +92,14 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
 
 def validator_ls(args: argparse.Namespace) -> int:
     with ValidatorClient(api_from(args), auth=args.auth) as client:
-        if args.miner:
+        if args.miner_hotkey:
+            listed = (remote.as_json() for remote in client.hotkey_files(args.miner_hotkey))
+            if args.json:
+                json_lines(listed)
+            else:
+                for item in listed:
+                    print(f"{item['size']:>12}  {item['last_modified'] or '':<25}  {item['key']}")
+        elif args.miner:
             sources = [args.source] if args.source else _miner_sources(client, args.miner)
             files = (
                 {"source": source, **remote.as_json()}
@@ -123,13 +140,25 @@ def _miner_sources(client: ValidatorClient, coldkey: str) -> list[str]:
 
 
 def validator_get(args: argparse.Namespace) -> int:
-    if bool(args.keys) == bool(args.miner):
-        raise ClientError("give KEYs, or --miner COLDKEY with --source S")
+    if sum(map(bool, (args.keys, args.miner, args.miner_hotkey))) != 1:
+        raise ClientError("give KEYs, --miner COLDKEY with --source S, or --miner-hotkey SS58")
     if args.miner and not args.source:
         raise ClientError("--miner needs --source")
     out: Path = args.out
     with ValidatorClient(api_from(args), auth=args.auth) as client:
-        if args.miner:
+        refresh_url = lambda key: client.file_urls([key])[key]  # noqa: E731
+        if args.miner_hotkey:
+            hotkey = args.miner_hotkey
+            listed = list(client.hotkey_files(hotkey))
+            urls = client.hotkey_file_urls(hotkey, [f.key for f in listed]) if listed else {}
+            absent = [f.key for f in listed if f.key not in urls]
+            if absent:
+                raise ClientError(f"the service gave no URL for {', '.join(absent[:5])}")
+            items = [
+                DownloadItem(f.key, urls[f.key], destination(out, f.key), f.size) for f in listed
+            ]
+            refresh_url = lambda key: client.hotkey_file_urls(hotkey, [key])[key]  # noqa: E731
+        elif args.miner:
             listed = list(client.list_files(args.source, args.miner))
             missing_urls = [f.key for f in listed if not f.url]
             urls = client.file_urls(missing_urls) if missing_urls else {}
@@ -148,7 +177,7 @@ def validator_get(args: argparse.Namespace) -> int:
             items,
             jobs=args.jobs,
             retry=client.api.retry,
-            refresh_url=lambda key: client.file_urls([key])[key],
+            refresh_url=refresh_url,
             progress=progress_for("downloading", enabled=show_progress(args)),
         )
     report.out = str(out)

@@ -77,3 +77,26 @@ def test_text_output_prints_a_verdict_per_probe(
     assert code == 0
     assert all(line.startswith("PASS  ") for line in lines[:-1])
     assert lines[-1] == "14 of 14 probes held, 0 FAIL"
+
+
+def test_validator_key_skips_the_read_probes_instead_of_failing_them(
+    live: Deployment, subnet: Subnet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    validator = [
+        *("--url", live.url, "--hotkey-uri", "//validator-hot"),
+        *("--coldkey", subnet.validator.coldkey.ss58_address),
+    ]
+
+    code = main(["check", "isolation", *validator, "--json"])
+
+    report = json.loads(capsys.readouterr().out)
+    verdicts = {probe["probe"]: probe for probe in report["probes"]}
+    skipped = {name for name, probe in verdicts.items() if probe["result"] == "SKIP"}
+    assert code == 0, report
+    assert skipped == {
+        "list another miner's folder through /list-files",
+        "ask /get-file-urls for another miner's file",
+    }
+    assert all("validator" in verdicts[name]["detail"] for name in skipped)
+    assert {p["result"] for p in report["probes"]} == {"PASS", "SKIP"}
+    assert live.objects() == {}

@@ -10,18 +10,18 @@ from __future__ import annotations
 from bittensor.sp_core import CRYPTO_SR25519, verify
 
 from s3auth_client.legacy import (
-    file_urls_message,
     hotkey_miner_message,
-    miner_list_message,
+    miner_files_message,
+    miner_listing_message,
     miner_message,
     validator_message,
 )
 
 __all__ = [
     "MAX_FUTURE_SKEW_SECONDS",
-    "file_urls_message",
     "hotkey_miner_message",
-    "miner_list_message",
+    "miner_files_message",
+    "miner_listing_message",
     "miner_message",
     "signature_is_valid",
     "timestamp_is_fresh",

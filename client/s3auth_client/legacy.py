@@ -21,11 +21,11 @@ def validator_message(timestamp: int) -> str:
     return f"s3:validator:access:{timestamp}"
 
 
-def miner_list_message(miner_hotkey: str, timestamp: int) -> str:
+def miner_listing_message(miner_hotkey: str, timestamp: int) -> str:
     """`/get-miner-specific-access` and `/get-miner-list`."""
     return f"s3:validator:miner:{miner_hotkey}:{timestamp}"
 
 
-def file_urls_message(miner_hotkey: str, hotkey: str, timestamp: int) -> str:
+def miner_files_message(miner_hotkey: str, validator_hotkey: str, timestamp: int) -> str:
     """`/get-file-presigned-urls`."""
-    return f"s3:validator:files:{miner_hotkey}:{hotkey}:{timestamp}"
+    return f"s3:validator:files:{miner_hotkey}:{validator_hotkey}:{timestamp}"

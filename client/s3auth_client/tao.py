@@ -21,7 +21,8 @@ HEADER_SIGNED_BY = "X-Tao-Signed-By"
 HEADER_SIGNATURE = "X-Tao-Signature"
 
 
-def tao_message(body: bytes, nonce: str, timestamp_ms: int) -> str:
+def tao_message(body: bytes, nonce: str, timestamp_ms: int | str) -> str:
+    """The signed text; the service passes the timestamp header's own digits."""
     return f"{hashlib.sha256(body).hexdigest()}.{nonce}.{timestamp_ms}"
 
 

@@ -13,7 +13,7 @@ import httpx2
 
 from s3auth_client.api import DEFAULT_AUTH, Api, Auth, header_scheme
 from s3auth_client.errors import ClientError, TransferError
-from s3auth_client.legacy import file_urls_message, miner_list_message, validator_message
+from s3auth_client.legacy import miner_files_message, miner_listing_message, validator_message
 from s3auth_client.listing import (
     Page,
     RemoteFile,
@@ -52,13 +52,13 @@ class ValidatorAccess:
                 name: str(entry.get("prefix", f"data/{name}/"))
                 for name, entry in urls.get("sources", {}).items()
             }
-            # Hotkey-era bundles add "list_all_miners" (a URL, not a folder) beside coldkeys.
             miners = {
                 coldkey: {
                     source: str(entry.get("prefix", f"data/{source}/{coldkey}/"))
                     for source, entry in folders.items()
                 }
                 for coldkey, folders in urls.get("miners", {}).items()
+                # `list_all_miners` (a URL) sits beside the folders.
                 if isinstance(folders, dict)
             }
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
@@ -155,7 +155,7 @@ class ValidatorClient:
             "/get-miner-list",
             body,
             auth=self.auth,
-            legacy_message=lambda ts: miner_list_message(miner_hotkey, ts),
+            legacy_message=lambda ts: miner_listing_message(miner_hotkey, ts),
         )
         url = data.get("list_url")
         if not isinstance(url, str) or not url:
@@ -180,7 +180,7 @@ class ValidatorClient:
                 "/get-file-presigned-urls",
                 body,
                 auth=self.auth,
-                legacy_message=lambda ts: file_urls_message(
+                legacy_message=lambda ts: miner_files_message(
                     miner_hotkey, self.api.identity.hotkey_ss58, ts
                 ),
             )

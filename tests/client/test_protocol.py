@@ -13,9 +13,9 @@ from bittensor.sp_core import ss58_encode as sdk_encode
 from s3auth_client.btauth import btauth_headers
 from s3auth_client.identity import Identity
 from s3auth_client.legacy import (
-    file_urls_message,
     hotkey_miner_message,
-    miner_list_message,
+    miner_files_message,
+    miner_listing_message,
     miner_message,
     validator_message,
 )
@@ -59,8 +59,8 @@ def test_legacy_messages_are_the_contract_strings() -> None:
     assert miner_message("C", "x", 7) == "s3:access:C:x:7"
     assert hotkey_miner_message("C", "H", 7) == "s3:data:access:C:H:7"
     assert validator_message(7) == "s3:validator:access:7"
-    assert miner_list_message("M", 7) == "s3:validator:miner:M:7"
-    assert file_urls_message("M", "H", 7) == "s3:validator:files:M:H:7"
+    assert miner_listing_message("M", 7) == "s3:validator:miner:M:7"
+    assert miner_files_message("M", "H", 7) == "s3:validator:files:M:H:7"
 
 
 @pytest.mark.parametrize("receiver", [None, "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"])

@@ -18,7 +18,7 @@ from s3auth_client.retry import RetryPolicy
 # signature in the JSON body, which only the endpoints of the seed and hotkey eras take.
 Auth = Literal["tao", "btauth", "legacy"]
 AUTH_SCHEMES: tuple[Auth, ...] = ("tao", "btauth", "legacy")
-DEFAULT_AUTH: Auth = "btauth"
+DEFAULT_AUTH: Auth = "tao"
 
 
 def header_scheme(auth: Auth) -> Auth:

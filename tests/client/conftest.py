@@ -156,6 +156,8 @@ def client_settings(
         rate_limit_validator="",
         # Folder discovery re-lists on every bundle (serving the previous listing meanwhile).
         discovery_cache_seconds=0,
+        # The test subnet's validator (uid 2) may read hotkey folders.
+        trusted_validators=("2",),
     )
     yield settings
     empty(seaweed, settings.s3_bucket)
@@ -167,6 +169,17 @@ def live(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
     server = LiveServer(create_app(client_settings)).start()
     try:
         yield Deployment(server.url, client_settings.s3_bucket, seaweed, client_settings)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def live_put(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
+    """The same bucket served with presigned PUT targets (UPLOAD_METHOD=put, as for R2)."""
+    settings = client_settings.model_copy(update={"upload_method": "put"})
+    server = LiveServer(create_app(settings)).start()
+    try:
+        yield Deployment(server.url, settings.s3_bucket, seaweed, settings)
     finally:
         server.stop()
 

@@ -162,6 +162,11 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         metavar="SS58",
         help="another miner's coldkey to aim at (default: a fresh, unregistered address)",
     )
+    isolation.add_argument(
+        "--other-hotkey",
+        metavar="SS58",
+        help="another miner's hotkey to aim at (default: a fresh, unregistered address)",
+    )
     auth_option(isolation)
     isolation.set_defaults(handler=guarded(check_isolation))
 
@@ -169,19 +174,24 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
 def check_isolation(args: argparse.Namespace) -> int:
     with MinerClient(api_from(args), args.source, auth=args.auth) as client:
         results = run_isolation(
-            client, other_coldkey=args.other_coldkey, other_source=args.other_source
+            client,
+            other_coldkey=args.other_coldkey,
+            other_source=args.other_source,
+            other_hotkey=args.other_hotkey,
         )
     failed = [r for r in results if r.passed is False]
+    warned = sum(1 for r in results if r.warning)
     payload: dict[str, Any] = {
         "ok": not failed,
         "url": args.url,
         "probes": [r.as_json() for r in results],
     }
     text = "\n".join(f"{r.verdict}  {r.name}: {r.detail}" for r in results)
-    skipped = sum(1 for r in results if r.passed is None)
-    held = len(results) - len(failed) - skipped
+    skipped = sum(1 for r in results if r.passed is None and not r.warning)
+    held = len(results) - len(failed) - skipped - warned
     text += f"\n{held} of {len(results)} probes held, "
     text += f"{skipped} skipped, " if skipped else ""
+    text += f"{warned} WARN, " if warned else ""
     text += f"{len(failed)} FAIL"
     emit(args, payload, text)
     return EXIT_FAILED if failed else 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from s3auth_client.downloads import destination, etag_matches
@@ -225,3 +227,40 @@ def test_miner_listing_falls_back_to_the_grant_list_url_without_list_files() -> 
 
     client = MinerClient(mock_api(service), "x")
     assert [(f.key, f.size) for f in client.list_files()] == [("data/x/c/a.bin", 2048)]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "verdict"),
+    [
+        (401, "bad_signature", "PASS"),
+        (401, "forgeable_key", "PASS"),
+        (400, "malformed_auth", "PASS"),
+        (401, "not_registered", "FAIL"),  # the forged signature verified
+        (200, None, "FAIL"),
+    ],
+)
+def test_forgery_probes_fail_only_when_the_forged_signature_verified(
+    status: int, code: str | None, verdict: str, tmp_path: Path
+) -> None:
+    from s3auth_client import MinerClient
+    from s3auth_client.isolation import IsolationCheck
+
+    seen: list[httpx2.Request] = []
+
+    def service(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        if status == 200:
+            return httpx2.Response(200, json={"folder": "data/x/c/"})
+        return httpx2.Response(status, json={"detail": "refused", "code": code})
+
+    client = MinerClient(mock_api(service), "x")
+    check = IsolationCheck(client, other_coldkey="c", other_source="reddit", workdir=tmp_path)
+
+    zero = check.all_zero_public_key(None)  # type: ignore[arg-type]
+    ed25519 = check.ed25519_btauth(None)  # type: ignore[arg-type]
+
+    assert (zero.verdict, ed25519.verdict) == (verdict, verdict)
+    zero_headers, ed_headers = seen[0].headers, seen[1].headers
+    assert zero_headers["x-tao-signed-by"] == "5C4hrfjw9DjXZTzV3MwzrrAr9P1MJhSrvWGWqi1eSuyUpnhM"
+    assert base64.b64decode(zero_headers["x-tao-signature"]) == bytes(63) + b"\x80"
+    assert ed_headers["x-bittensor-crypto"] == "ed25519"

@@ -144,6 +144,13 @@ class ValidatorClient:
             urls.update({str(k): str(v) for k, v in data.get("urls", {}).items()})
         return urls
 
+    def renewed_url(self, key: str, *, miner_hotkey: str | None = None) -> str:
+        """A fresh GET URL for one key (its first one expired mid-download)."""
+        urls = self.hotkey_file_urls(miner_hotkey, [key]) if miner_hotkey else self.file_urls([key])
+        if key not in urls:
+            raise ClientError(f"the service gave no URL for {key}")
+        return urls[key]
+
     # --- hotkey folders (data/hotkey=<miner hotkey>/): trusted validators ---------------
 
     def hotkey_page(self, miner_hotkey: str, token: str | None = None) -> Page:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 from s3auth_client.cli import (
@@ -146,7 +147,6 @@ def validator_get(args: argparse.Namespace) -> int:
         raise ClientError("--miner needs --source")
     out: Path = args.out
     with ValidatorClient(api_from(args), auth=args.auth) as client:
-        refresh_url = lambda key: client.file_urls([key])[key]  # noqa: E731
         if args.miner_hotkey:
             hotkey = args.miner_hotkey
             listed = list(client.hotkey_files(hotkey))
@@ -157,7 +157,6 @@ def validator_get(args: argparse.Namespace) -> int:
             items = [
                 DownloadItem(f.key, urls[f.key], destination(out, f.key), f.size) for f in listed
             ]
-            refresh_url = lambda key: client.hotkey_file_urls(hotkey, [key])[key]  # noqa: E731
         elif args.miner:
             listed = list(client.list_files(args.source, args.miner))
             missing_urls = [f.key for f in listed if not f.url]
@@ -177,7 +176,7 @@ def validator_get(args: argparse.Namespace) -> int:
             items,
             jobs=args.jobs,
             retry=client.api.retry,
-            refresh_url=refresh_url,
+            refresh_url=partial(client.renewed_url, miner_hotkey=args.miner_hotkey),
             progress=progress_for("downloading", enabled=show_progress(args)),
         )
     report.out = str(out)

@@ -61,6 +61,10 @@ def test_every_option_has_help_text(path: list[str]) -> None:
         ["validator", "get", "data/x/a/b", "--out", "d", "--jobs", "2"],
         ["validator", "get", "--miner", "5F", "--source", "x"],
         ["check", "isolation", "--url", "http://h", "--other-coldkey", "5F", "--auth", "legacy"],
+        ["check", "isolation", "--other-hotkey", "5H", "--auth", "btauth"],
+        ["miner", "upload", "out", "--job-id", "crawler-7", "--auth", "tao"],
+        ["validator", "ls", "--miner-hotkey", "5H"],
+        ["validator", "get", "--miner-hotkey", "5H", "--out", "d"],
     ],
 )
 def test_documented_invocations_parse(argv: list[str]) -> None:

@@ -200,6 +200,27 @@ def test_legacy_request_is_signed_again_on_the_servers_clock() -> None:
     assert bodies[0]["signature"] != bodies[1]["signature"]
 
 
+def test_tao_request_is_signed_again_on_the_servers_clock() -> None:
+    import time
+
+    server_time = int(time.time()) + 1000
+    stamps: list[int] = []
+    nonces: list[str] = []
+
+    def service(request: httpx2.Request) -> httpx2.Response:
+        stamps.append(int(request.headers["x-tao-timestamp"]))
+        nonces.append(request.headers["x-tao-nonce"])
+        if len(stamps) == 1:
+            detail = {"detail": "stale", "code": "stale_timestamp", "server_time": server_time}
+            return httpx2.Response(400, json=detail)
+        return httpx2.Response(200, json={"ok": True})
+
+    api = mock_api(service)
+    assert api.post("/x", {}, auth="tao") == {"ok": True}
+    assert abs(stamps[1] - server_time * 1000) <= 2000
+    assert nonces[0] != nonces[1]
+
+
 def test_miner_listing_falls_back_to_the_grant_list_url_without_list_files() -> None:
     import httpx2
 

@@ -25,6 +25,7 @@ class RemoteFile:
 class Page:
     files: list[RemoteFile]
     next_token: str | None
+    folders: tuple[str, ...] = ()  # CommonPrefixes of a delimited listing
 
 
 def parse_list_files(payload: dict[str, Any]) -> Page:
@@ -62,8 +63,13 @@ def parse_list_objects_xml(text: str) -> Page:
         )
         for item in root.iter(namespace + "Contents")
     ]
+    folders = tuple(
+        unquote(text) if encoded else text
+        for item in root.iter(namespace + "CommonPrefixes")
+        if (text := child(item, "Prefix"))
+    )
     truncated = (child(root, "IsTruncated") or "false").lower() == "true"
-    return Page(files, child(root, "NextContinuationToken") if truncated else None)
+    return Page(files, child(root, "NextContinuationToken") if truncated else None, folders)
 
 
 def walk_pages(first: Page, fetch: Any) -> Iterator[RemoteFile]:

@@ -27,6 +27,7 @@ from s3auth_client.transfer import s3_error
 URL_BATCH = 1000
 URL_BATCH_BYTES = 200_000
 REFRESH_MARGIN_SECONDS = 300
+HOTKEY_FOLDER_PREFIX = "data/hotkey="
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,23 @@ class ValidatorClient:
         return urls[key]
 
     # --- hotkey folders (data/hotkey=<miner hotkey>/): trusted validators ---------------
+
+    def hotkey_folders(self) -> Page:
+        """Miner hotkeys with a folder, from the bundle's `list_all_miners` listing.
+
+        A presigned URL cannot be paged further, so this is its first page (`next_token`
+        set when there are more).
+        """
+        url = self.access().raw.get("urls", {}).get("miners", {}).get("list_all_miners")
+        if not isinstance(url, str) or not url:
+            raise ClientError("this service's bundle has no list of hotkey folders")
+        page = parse_list_objects_xml(self.api.retry.run(lambda: get_text(self.api.http, url)))
+        hotkeys = tuple(
+            folder.removeprefix(HOTKEY_FOLDER_PREFIX).rstrip("/")
+            for folder in page.folders
+            if folder.startswith(HOTKEY_FOLDER_PREFIX)
+        )
+        return Page([], page.next_token, hotkeys)
 
     def hotkey_page(self, miner_hotkey: str, token: str | None = None) -> Page:
         """One ListObjectsV2 page of the miner's hotkey folder, through /get-miner-list."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         "list sources, a source's miners, or a miner's files",
         "Without options: the sources. With --source: its miners.\n"
         "With --miner (and --source, or every source the miner has): the files,\n"
-        "page after page. With --miner-hotkey: the files of that miner's hotkey\n"
+        "page after page. --hotkeys: the miners with a hotkey folder (the bundle's\n"
+        "listing: its first 1000). With --miner-hotkey: the files of that miner's hotkey\n"
         "folder data/hotkey=<hotkey>/ (trusted validators only: /get-miner-list).\n"
         "--json prints one JSON object per line.\n\n"
         "examples:\n"
@@ -58,6 +60,11 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
     ls.add_argument("--miner", metavar="COLDKEY", help="list this miner's files")
     ls.add_argument(
         "--miner-hotkey", metavar="SS58", help="list the files of this miner's hotkey folder"
+    )
+    ls.add_argument(
+        "--hotkeys",
+        action="store_true",
+        help="list the miner hotkeys that have a hotkey folder (first 1000)",
     )
     auth_option(ls)
     ls.set_defaults(handler=guarded(validator_ls))
@@ -93,7 +100,15 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
 
 def validator_ls(args: argparse.Namespace) -> int:
     with ValidatorClient(api_from(args), auth=args.auth) as client:
-        if args.miner_hotkey:
+        if args.hotkeys:
+            page = client.hotkey_folders()
+            if args.json:
+                json_lines({"miner_hotkey": hotkey} for hotkey in page.folders)
+            else:
+                print("\n".join(page.folders) if page.folders else "no hotkey folders")
+            if page.next_token:
+                print("s3auth: more hotkey folders exist than one listing shows", file=sys.stderr)
+        elif args.miner_hotkey:
             listed = (remote.as_json() for remote in client.hotkey_files(args.miner_hotkey))
             if args.json:
                 json_lines(listed)

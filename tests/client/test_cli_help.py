@@ -64,6 +64,7 @@ def test_every_option_has_help_text(path: list[str]) -> None:
         ["check", "isolation", "--other-hotkey", "5H", "--auth", "btauth"],
         ["miner", "upload", "out", "--job-id", "crawler-7", "--auth", "tao"],
         ["validator", "ls", "--miner-hotkey", "5H"],
+        ["validator", "ls", "--hotkeys", "--json"],
         ["validator", "get", "--miner-hotkey", "5H", "--out", "d"],
     ],
 )

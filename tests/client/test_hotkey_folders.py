@@ -150,3 +150,18 @@ def test_miner_key_is_refused_a_hotkey_folder_listing(
 
     assert code == 2
     assert report["error"]["status"] == 403
+
+
+def test_validator_lists_the_hotkeys_that_have_a_folder(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_files(tmp_path, 1)
+    argv = ["miner", "upload", str(tmp_path), "--job-id", JOB, "--json"]
+    assert main([*argv, *miner_args(live, subnet)]) == 0
+    capsys.readouterr()
+
+    code = main(["validator", "ls", "--hotkeys", "--json", *validator_args(live)])
+
+    listed = [json.loads(line)["miner_hotkey"] for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert subnet.miner.hotkey.ss58_address in listed

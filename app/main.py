@@ -26,6 +26,7 @@ from app.routes import docs, health, miner_folders, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
+from app.storage.objects import storage_http_client
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -86,6 +87,7 @@ def build_services(
         ),
         db=db,
         ondemand=OnDemand(settings, db, s3, presigner),
+        storage_http=storage_http_client(),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx2
 from botocore.client import BaseClient
 from fastapi import Request
 
@@ -28,6 +29,8 @@ class Services:
     discovery: FolderDiscovery
     db: Database
     ondemand: OnDemand
+    # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
+    storage_http: httpx2.AsyncClient
 
     async def close(self) -> None:
         await self.metagraph.stop()
@@ -36,6 +39,7 @@ class Services:
         await self.limits.close()
         await self.ondemand.close()
         await self.db.close()
+        await self.storage_http.aclose()
         self.s3.close()
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from bench import __main__ as bench_main
 from bench.subnet import NEURONS, VALIDATORS, Neuron, bench_neurons, signed_bodies, write_metagraph
+from bench.tao import tao_requests
 from tests.conftest import SettingsFactory
 
 
@@ -25,9 +26,7 @@ def bench_client(
     neurons: list[Neuron], make_settings: SettingsFactory, tmp_path: Path
 ) -> Iterator[TestClient]:
     metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
-    settings = make_settings(
-        metagraph_file=metagraph, signature_max_age_seconds=3600, tao_max_age_seconds=3600
-    )
+    settings = make_settings(metagraph_file=metagraph, signature_max_age_seconds=3600)
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -79,42 +78,39 @@ def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(
     assert "apt-get install -y wrk" in capsys.readouterr().err
 
 
-def tao_request(line: bytes) -> tuple[bytes, dict[str, str]]:
-    """What the Lua script sends for one Tao v2 line."""
-    timestamp, nonce, hotkey, signature, body = line.split(b"\t", 4)
-    headers = {
-        "X-Tao-Version": "2",
-        "X-Tao-Timestamp": timestamp.decode(),
-        "X-Tao-Nonce": nonce.decode(),
-        "X-Tao-Signed-By": hotkey.decode(),
-        "X-Tao-Signature": signature.decode(),
-        "Content-Type": "application/json",
-    }
-    return body, headers
+def as_request(line: bytes) -> tuple[dict[str, str], bytes]:
+    """A bench line as signed_bodies.lua sends it: tab-separated headers, then the body."""
+    *headers, body = line.decode().split("\t")
+    return dict(h.split(": ", 1) for h in headers), body.encode()
 
 
 @pytest.mark.parametrize(
-    ("path", "validators_only"),
-    [("/on-demand/miner/jobs/active", False), ("/on-demand/validator/miner-jobs", True)],
+    ("recipe", "path", "signers"),
+    [
+        ("hotkey_folder_grant", "/get-folder-access", "miners"),
+        ("miner_list", "/get-miner-list", "validators"),
+        ("ondemand_active", "/on-demand/miner/jobs/active", "miners"),
+        ("ondemand_window", "/on-demand/validator/miner-jobs", "validators"),
+    ],
 )
-def test_tao_lines_are_accepted_once_each(
-    neurons: list[Neuron], bench_client: TestClient, path: str, validators_only: bool
+def test_every_tao_request_is_accepted_once(
+    neurons: list[Neuron],
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    recipe: str,
+    path: str,
+    signers: str,
 ) -> None:
-    from bench.ondemand import active_body, miner_jobs_body, tao_lines
+    metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
+    settings = make_settings(metagraph_file=metagraph, trusted_validators="*")
+    chosen = [n for n in neurons if n.is_validator] if signers == "validators" else neurons
+    lines = tao_requests(neurons, chosen, recipe, 300)
 
-    signers = [n for n in neurons if n.is_validator] if validators_only else neurons
-    body = miner_jobs_body(neurons[-1].hotkey) if validators_only else active_body()
-    lines = tao_lines(signers, body, 40)
+    with TestClient(create_app(settings)) as client:
+        requests = [as_request(line) for line in lines]
+        statuses = [client.post(path, content=b, headers=h).status_code for h, b in requests]
+        again = client.post(path, content=requests[0][1], headers=requests[0][0])
 
-    statuses = [
-        bench_client.post(path, content=b, headers=h).status_code
-        for b, h in map(tao_request, lines)
-    ]
-
-    assert len(set(lines)) == len(lines)
-    assert statuses == [200] * len(lines)
-    again_body, again_headers = tao_request(lines[0])
-    assert (
-        bench_client.post(path, content=again_body, headers=again_headers).json()["code"]
-        == "replayed"
-    )
+    assert len({h["X-Tao-Nonce"] for h, _ in requests}) == 300
+    assert statuses == [200] * 300
+    assert again.json()["code"] == "replayed"

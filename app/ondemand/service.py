@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.client import BaseClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.errors import BadRequest, InvalidRequest, NotFound
@@ -169,7 +170,7 @@ class OnDemand:
     # --- helpers ----------------------------------------------------------------------
 
     @staticmethod
-    async def _job(session: Any, job_id: str) -> Job:
+    async def _job(session: AsyncSession, job_id: str) -> Job:
         job = await repository.get_job(session, job_id)
         if job is None:
             raise NotFound("No on-demand job has this id.", code="job_not_found")
@@ -185,7 +186,7 @@ class OnDemand:
         )
         return [next(urls) if (s.s3_content_length or 0) > 0 else None for s in submissions]
 
-    def _submission_views(self, submissions: Any) -> list[dict[str, Any]]:
+    def _submission_views(self, submissions: Sequence[Submission]) -> list[dict[str, Any]]:
         listed = list(submissions)
         return [
             submission_view(submission, url)

@@ -8,8 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /srv
 COPY requirements.txt pyproject.toml README.md config.py ./
+COPY client ./client
 COPY app ./app
-RUN pip install -r requirements.txt && pip install --no-deps . \
+RUN pip install -r requirements.txt && pip install ./client && pip install --no-deps . \
     && useradd --system --uid 10001 --home-dir /srv s3auth
 
 USER s3auth

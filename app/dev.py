@@ -15,12 +15,12 @@ from pathlib import Path
 
 from bittensor.sp_core import Keypair
 
-from app.auth.legacy import miner_message
 from app.desirability.dev import seed_dev_desirability
 from app.ondemand.devseed import load_customer_key, ondemand_banner, seed_jobs
 from app.seaweed import S3Credentials, SeaweedServer
 from app.serve import serve
 from config import Settings
+from s3auth_client.legacy import miner_message
 
 DEV_BUCKET = "data-universe-storage"
 DEV_MINERS = 3
@@ -101,7 +101,7 @@ def example_request(api_url: str, key: DevKey) -> str:
     return f"""{sys.executable} - <<'EOF'
 import json, time, urllib.request
 from bittensor.sp_core import Keypair
-from app.auth.legacy import miner_message
+from s3auth_client.legacy import miner_message
 hotkey = Keypair.create_from_uri("{key.hotkey_uri}")
 coldkey = "{coldkey}"
 timestamp = int(time.time())

@@ -30,6 +30,7 @@ from app.routes import docs, health, miner_folders, miners, validators
 from app.services import Services
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
+from app.storage.objects import storage_http_client
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -92,6 +93,7 @@ def build_services(
         ondemand=OnDemand(settings, db, s3, presigner),
         desirability=Desirability(db),
         results=ValidationResults(db),
+        storage_http=storage_http_client(),
     )
 
 

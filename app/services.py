@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx2
 from botocore.client import BaseClient
 from fastapi import Request
 
@@ -32,6 +33,8 @@ class Services:
     ondemand: OnDemand
     desirability: Desirability
     results: ValidationResults
+    # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
+    storage_http: httpx2.AsyncClient
 
     async def close(self) -> None:
         await self.metagraph.stop()
@@ -42,6 +45,7 @@ class Services:
         await self.desirability.close()
         await self.results.close()
         await self.db.close()
+        await self.storage_http.aclose()
         self.s3.close()
 
 

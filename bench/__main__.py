@@ -15,6 +15,7 @@ import secrets
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,16 @@ from bench.ondemand import (
     ACTIVE_JOBS,
     CUSTOMER_KEY,
     WINDOW_SUBMISSIONS,
-    active_body,
     bench_database,
     create_active_jobs,
-    miner_jobs_body,
+    propagation_seconds,
     seed_window,
-    tao_lines,
 )
 from bench.profile import flame_graph
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
-from bench.subnet import bench_neurons, signed_bodies, write_metagraph
+from bench.subnet import Neuron, bench_neurons, signed_bodies, write_metagraph
+from bench.tao import tao_requests
 
 RESULTS = REPO / "bench" / "results"
 BUCKET = "bench-bucket"
@@ -45,16 +45,48 @@ BUCKET = "bench-bucket"
 SIGNATURE_MAX_AGE = 3600
 # Builds from before /livez have /healthcheck stand in (dearer: it reads the metagraph).
 FLOOR_PATHS = ("/livez", "/healthcheck")
-MINER = ("miner", "/get-folder-access", "miner")
-VALIDATOR = ("validator", "/get-validator-access", "validator")
-# Tao v2 signed, one nonce per request. A validator's window answer is ~1 MB, so its row
-# measures one request at a time: its latency is the service time, not a queue.
-ONDEMAND_ACTIVE = ("ondemand-active", "/on-demand/miner/jobs/active", "tao-miner")
-ONDEMAND_WINDOW = ("ondemand-window", "/on-demand/validator/miner-jobs", "tao-validator")
-WINDOW_CONNECTIONS = 1
-# Tao v2 signed GET of the empty body, one nonce per request, against a published list.
-DD_VALIDATOR = ("dd-validator", DD_VALIDATOR_PATH, "tao-validator-get")
-WINDOW_MAX_RPS = 200
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured endpoint and how its distinct signed requests are made."""
+
+    name: str
+    path: str
+    method: str = "POST"
+    legacy: str | None = None  # "miner" or "validator": legacy body signatures
+    recipe: str | None = None  # a bench.tao recipe: Tao v2 signed headers
+    signers: str = "miners"  # who signs Tao v2 requests: "miners" or "validators"
+    # A scenario whose answers are large measures with fewer connections and requests.
+    connections: int | None = None
+    max_rps: int | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.legacy is not None or self.recipe is not None
+
+
+SCENARIOS = (
+    Scenario("miner", "/get-folder-access", legacy="miner"),
+    Scenario("validator", "/get-validator-access", legacy="validator"),
+    Scenario("miner-tao", "/get-folder-access", recipe="hotkey_folder_grant"),
+    Scenario("upload-url", "/get-file-upload-url", recipe="file_upload_url"),
+    Scenario("miner-list", "/get-miner-list", recipe="miner_list", signers="validators"),
+    # 50 open jobs, answered from memory.
+    Scenario("ondemand-active", "/on-demand/miner/jobs/active", recipe="ondemand_active"),
+    # A miner with 1,000 submissions in the window (~1 MB answers), one request at a time:
+    # the latency is the service time, not a queue.
+    Scenario(
+        "ondemand-window",
+        "/on-demand/validator/miner-jobs",
+        recipe="ondemand_window",
+        signers="validators",
+        connections=1,
+        max_rps=200,
+    ),
+    # Every validator after each evaluation batch: a GET of the empty body, from memory.
+    Scenario("dd-validator", DD_VALIDATOR_PATH, method="GET", recipe="empty", signers="validators"),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -88,7 +120,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also run the git ref REF (or a checkout directory), side by side",
     )
     parser.add_argument("--only-compare", action="store_true", help="run only the --compare build")
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated scenarios to run besides the floor: "
+        + ", ".join(s.name for s in SCENARIOS),
+    )
     return parser.parse_args(argv)
+
+
+def chosen_scenarios(only: str | None) -> list[Scenario]:
+    if not only:
+        return list(SCENARIOS)
+    names = {name.strip() for name in only.split(",")}
+    unknown = names - {s.name for s in SCENARIOS}
+    if unknown:
+        raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
+    return [s for s in SCENARIOS if s.name in names]
+
+
+def signed_requests(scenario: Scenario, neurons: list[Neuron], count: int) -> list[bytes]:
+    if scenario.legacy is not None:
+        return signed_bodies(neurons, scenario.legacy, count, max_age=SIGNATURE_MAX_AGE)
+    assert scenario.recipe is not None
+    signers = (
+        [n for n in neurons if n.is_validator] if scenario.signers == "validators" else neurons
+    )
+    return tao_requests(neurons, signers, scenario.recipe, count)
 
 
 def service_env(
@@ -100,7 +158,6 @@ def service_env(
         "ADMIN_API_KEYS": ADMIN_KEY,
         "RATE_LIMIT_ONDEMAND_POLL": "",
         "RATE_LIMIT_ONDEMAND_FAILURES": "",
-        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
         "METAGRAPH_FILE": str(metagraph),
         "S3_ENDPOINT_URL": s3.endpoint_url,
         "S3_BUCKET": BUCKET,
@@ -112,6 +169,8 @@ def service_env(
         "RATE_LIMIT_STORAGE": "memory://",
         "REPLAY_PROTECTION": "true",
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TRUSTED_VALIDATORS": "*",
     }
 
 
@@ -127,43 +186,35 @@ def bench_build(
         print(f"[{build.name}] floor route: {floor}", flush=True)
         warm = max(1, round(args.max_rps * args.warmup * 1.1))
         count = max(1, round(args.max_rps * args.seconds * 1.1))
-        plan = [
-            (FLOOR, floor, None),
-            MINER,
-            VALIDATOR,
-            ONDEMAND_ACTIVE,
-            ONDEMAND_WINDOW,
-            DD_VALIDATOR,
-        ]
-        if ONDEMAND_ACTIVE[1] in paths:
+        plan = [Scenario(FLOOR, floor, method="GET"), *chosen_scenarios(args.only)]
+        if any(s.recipe == "ondemand_active" and s.path in paths for s in plan):
             create_active_jobs(service.base_url)
-        if DD_VALIDATOR[1] in paths:
+        if any(s.path == DD_VALIDATOR_PATH for s in plan) and DD_VALIDATOR_PATH in paths:
             print(f"[{build.name}] published list {publish_bench_list(service.base_url)}")
-        for name, path, kind in plan:
-            if kind != "miner" and kind is not None and path not in paths:
+        for scenario in plan:
+            name, path = scenario.name, scenario.path
+            if path not in paths:
                 endpoints[name] = {"path": path, "skipped": "not in this build"}
                 print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
                 continue
             bodies = warm_bodies = None
-            tao = kind is not None and kind.startswith("tao-")
-            connections = WINDOW_CONNECTIONS if name == ONDEMAND_WINDOW[0] else args.connections
-            if kind is not None:
+            share = min(1.0, (scenario.max_rps or args.max_rps) / args.max_rps)
+            row_warm, row_count = max(1, round(warm * share)), max(1, round(count * share))
+            if scenario.signed:
                 started = time.monotonic()
-                row_warm, row_count = (
-                    (scaled(warm, args), scaled(count, args))
-                    if name == ONDEMAND_WINDOW[0]
-                    else (warm, count)
-                )
-                signed = signed_requests(neurons, kind, row_warm + row_count)
+                signed = signed_requests(scenario, neurons, row_warm + row_count)
                 warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:row_warm])
                 bodies = _write_lines(work / f"{name}-run.txt", signed[row_warm:])
                 print(
-                    f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
+                    f"[{build.name}] signed {len(signed)} distinct {name} requests "
                     f"in {time.monotonic() - started:.1f} s",
                     flush=True,
                 )
-            method = "GET" if kind is None or kind.endswith("-get") else "POST"
-            common = dict(method=method, connections=connections, threads=args.threads, tao=tao)
+            common = dict(
+                method=scenario.method,
+                connections=scenario.connections or args.connections,
+                threads=args.threads,
+            )
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
             statuses_before = service.answers_by_status(path)
             cpu_before = service.cpu_seconds()
@@ -191,28 +242,40 @@ def bench_build(
             if result.body_wraps:
                 print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
         memory = service.memory_mb()
+        propagation = replica_propagation(build, env, work, service.base_url, paths, neurons)
     return {
         "name": build.name,
         "commit": build.commit,
         "endpoints": endpoints,
         "peak_rss_mb": round(memory["peak_rss_mb"], 1),
+        **propagation,
     }
 
 
-def scaled(requests: int, args: argparse.Namespace) -> int:
-    """As many requests for the window row as it can take at WINDOW_MAX_RPS."""
-    return max(1, round(requests * WINDOW_MAX_RPS / args.max_rps))
-
-
-def signed_requests(neurons: list[Any], kind: str, total: int) -> list[bytes]:
-    if kind == "tao-miner":
-        return tao_lines(neurons, active_body(), total)
-    if kind == "tao-validator-get":
-        return tao_lines([n for n in neurons if n.is_validator], b"", total)
-    if kind == "tao-validator":
-        validators = [n for n in neurons if n.is_validator]
-        return tao_lines(validators, miner_jobs_body(neurons[-1].hotkey), total)
-    return signed_bodies(neurons, kind, total, max_age=SIGNATURE_MAX_AGE)
+def replica_propagation(
+    build: Build,
+    env: dict[str, str],
+    work: Path,
+    base_url: str,
+    paths: set[str],
+    neurons: list[Any],
+) -> dict[str, Any]:
+    """A second replica on the same PostgreSQL: how soon its miners see a job made on the first."""
+    if "/on-demand/miner/jobs/active" not in paths or not env["DATABASE_URL"].startswith(
+        "postgresql"
+    ):
+        return {}
+    log = work / f"replica-{build.name.replace('/', '_')}.log"
+    port = free_ports(1)[0]
+    with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as replica:
+        seconds = sorted(propagation_seconds(base_url, replica.base_url, neurons[-1]))
+    figures = {"median": round(seconds[len(seconds) // 2], 3), "max": round(seconds[-1], 3)}
+    print(
+        f"[{build.name}] a new job reached the other replica's miners in "
+        f"{figures['median']:.2f} s (median), {figures['max']:.2f} s (max of {len(seconds)})",
+        flush=True,
+    )
+    return {"ondemand_propagation_seconds": figures}
 
 
 def _write_lines(path: Path, lines: list[bytes]) -> Path:
@@ -230,7 +293,6 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty), replay "
         f"protection ON (memory://), SeaweedFS as S3 with {args.folders} miner folders, "
-        "PostgreSQL at 127.0.0.1:5432 if it answers (else SQLite), "
         f"256-neuron metagraph file; wrk "
         f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
         f"+ {args.seconds:g} s per endpoint.",
@@ -264,13 +326,14 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_seconds": args.warmup,
             "workers": 1,
             "rate_limits": "off",
+            "auth": "legacy body signatures and Tao v2 headers, a fresh nonce per request",
             "replay_protection": "on (memory://)",
             "s3": "SeaweedFS on loopback",
             "miner_folders": args.folders,
             "neurons": len(neurons),
             "database": database,
             "ondemand": f"{ACTIVE_JOBS} open jobs; a miner with {WINDOW_SUBMISSIONS} "
-            f"submissions in the validator's window, read {WINDOW_CONNECTIONS} request at a time",
+            "submissions in the validator's window, read one request at a time",
         },
         "builds": builds_results,
     }

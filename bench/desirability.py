@@ -1,6 +1,6 @@
 """The Dynamic Desirability list the bench publishes before validators read it.
 
-Reads are Tao v2 GETs of the empty body, each with its own nonce (`bench.ondemand.tao_lines`).
+Reads are Tao v2 GETs of the empty body, each with its own nonce (the `empty` recipe).
 """
 
 from __future__ import annotations

@@ -68,7 +68,6 @@ def run_wrk(
     connections: int,
     threads: int,
     timeout_seconds: float = 5.0,
-    tao: bool = False,
 ) -> LoadResult:
     command = [
         find_wrk(),
@@ -85,8 +84,6 @@ def run_wrk(
     ]
     if bodies is not None:
         command.append(str(bodies))
-        if tao:
-            command.append("tao")
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):

@@ -1,9 +1,7 @@
-"""Inputs of the on-demand rows: a database, 50 open jobs, a 1,000-submission window, and
-distinct Tao v2 signed requests.
+"""The on-demand rows' world: a database, 50 open jobs, a miner with 1,000 submissions in
+a validator's window, and a second replica to time a new job's way to its miners.
 
-Each request line is `timestamp<TAB>nonce<TAB>hotkey<TAB>signature<TAB>body`; the Lua script
-turns it into the X-Tao-* headers, so every request carries its own nonce and replay
-protection refuses none.
+The signed requests themselves come from `bench.tao` recipes (one nonce each).
 """
 
 from __future__ import annotations
@@ -13,12 +11,10 @@ import base64
 import contextlib
 import hashlib
 import json
-import os
 import secrets
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -132,47 +128,48 @@ def active_body() -> bytes:
     return json.dumps({"since": since.isoformat()}, separators=(",", ":")).encode()
 
 
-def miner_jobs_body(miner: str) -> bytes:
-    now = datetime.now(UTC)
-    body = {
-        "miner_hotkey": miner,
-        "expired_since": (now - timedelta(hours=3)).isoformat(),
-        "expired_until": (now + timedelta(hours=1)).isoformat(),
-        "limit": 1000,
+def _signed_poll(signer: Keypair) -> tuple[bytes, dict[str, str]]:
+    from s3auth_client.tao import tao_message
+
+    body = active_body()
+    nonce, ts = str(uuid.uuid4()), str(int(time.time() * 1000))
+    signature = base64.b64encode(bytes(signer.sign(tao_message(body, nonce, ts)))).decode()
+    headers = {
+        "X-Tao-Version": "2",
+        "X-Tao-Timestamp": ts,
+        "X-Tao-Nonce": nonce,
+        "X-Tao-Signed-By": signer.ss58_address,
+        "X-Tao-Signature": signature,
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return body, headers
 
 
-_keypairs: dict[str, Keypair] = {}
-
-
-def _sign_chunk(job: tuple[list[str], bytes, int, int]) -> list[bytes]:
-    from app.auth.tao import tao_message
-
-    uris, body, count, timestamp_ms = job
-    lines = []
-    for i in range(count):
-        uri = uris[i % len(uris)]
-        keypair = _keypairs.get(uri)
-        if keypair is None:
-            keypair = _keypairs[uri] = Keypair.create_from_uri(uri)
-        nonce = str(uuid.uuid4())
-        ts = str(timestamp_ms)
-        signature = base64.b64encode(bytes(keypair.sign(tao_message(body, nonce, ts)))).decode()
-        lines.append(
-            "\t".join((ts, nonce, keypair.ss58_address, signature)).encode() + b"\t" + body
-        )
-    return lines
-
-
-def tao_lines(signers: list[Neuron], body: bytes, count: int) -> list[bytes]:
-    """`count` Tao v2 requests of `body`, each with its own nonce, spread over `signers`."""
-    uris = [n.hotkey_uri for n in signers]
-    timestamp_ms = int(time.time() * 1000)
-    workers = max(1, min(os.cpu_count() or 1, 8))
-    per = -(-count // workers)
-    jobs = [(uris, body, min(per, count - i * per), timestamp_ms) for i in range(workers)]
-    with ProcessPoolExecutor(workers) as pool:
-        return [
-            line for lines in pool.map(_sign_chunk, [j for j in jobs if j[2] > 0]) for line in lines
-        ]
+def propagation_seconds(
+    creator_url: str, poller_url: str, miner: Neuron, rounds: int = 10
+) -> list[float]:
+    """Seconds from a job's creation on one replica until the other's miners are shown it."""
+    signer = Keypair.create_from_uri(miner.hotkey_uri)
+    seen = []
+    with httpx2.Client(timeout=10) as http:
+        for _ in range(rounds):
+            created = http.post(
+                f"{creator_url}/on-demand/constellation/jobs",
+                json={"job": {"job": {"platform": "reddit", "subreddit": "r/bench"}}},
+                headers={"X-API-Key": CUSTOMER_KEY},
+            )
+            created.raise_for_status()
+            started = time.monotonic()
+            job_id = created.json()["job_id"]
+            while True:
+                body, headers = _signed_poll(signer)
+                answer = http.post(
+                    f"{poller_url}/on-demand/miner/jobs/active", content=body, headers=headers
+                )
+                if job_id.encode() in answer.content:
+                    break
+                if time.monotonic() - started > 10:
+                    raise RuntimeError("a new job did not reach the other replica in 10 s")
+                time.sleep(0.01)
+            seen.append(time.monotonic() - started)
+            time.sleep(0.3)  # land at a different point of the refresh period each round
+    return seen

@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from botocore.client import BaseClient
+
 from app.db import Database
 from app.db.migrate import upgrade
 from app.ondemand.models import Job, Submission
@@ -55,7 +57,7 @@ def _job(platform: str, payload: dict[str, object], created: datetime, life: tim
     )
 
 
-async def seed_jobs(settings: Settings, s3: object, miner_hotkey: str) -> None:
+async def seed_jobs(settings: Settings, s3: BaseClient, miner_hotkey: str) -> None:
     """Two open jobs for miners, and an expired one the miner answered, for validators."""
     now = datetime.now(UTC)
     x_job = _job("x", {"keywords": ["#bittensor"], "url": None}, now, timedelta(minutes=10))
@@ -68,9 +70,7 @@ async def seed_jobs(settings: Settings, s3: object, miner_hotkey: str) -> None:
     )
     body = json.dumps(SAMPLE_ANSWER).encode()
     key = ondemand_answer_key(answered.id, answered.created_at, miner_hotkey)
-    s3.put_object(  # type: ignore[attr-defined]
-        Bucket=settings.s3_bucket, Key=key, Body=body, ContentType="application/json"
-    )
+    s3.put_object(Bucket=settings.s3_bucket, Key=key, Body=body, ContentType="application/json")
     answered.settled_at = now
     submission = Submission(
         job_id=answered.id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,11 +60,36 @@ async def submissions_of(session: AsyncSession, job_id: str) -> Sequence[Submiss
     return (await session.scalars(query)).all()
 
 
+# A miner's window can hold a thousand rows: read them as plain rows (no ORM objects), in
+# the order `views.window_entry` unpacks them.
+JOB_COLUMNS = (
+    Job.id,
+    Job.created_at,
+    Job.expire_at,
+    Job.payload,
+    Job.start_date,
+    Job.end_date,
+    Job.limit.label("limit"),
+    Job.keyword_mode,
+)
+SUBMISSION_COLUMNS = (
+    Submission.job_id,
+    Submission.miner_hotkey,
+    Submission.miner_incentive,
+    Submission.submitted_at,
+    Submission.s3_path,
+    Submission.s3_content_length,
+    Submission.s3_etag,
+    Submission.s3_last_modified,
+)
+
+
 async def miner_jobs(
     session: AsyncSession, miner_hotkey: str, since: datetime, until: datetime, limit: int
-) -> Sequence[tuple[Job, Submission]]:
+) -> Sequence[Row[Any]]:
+    """One row per submission of the miner to a job that expired in the window."""
     query = (
-        select(Job, Submission)
+        select(*JOB_COLUMNS, *SUBMISSION_COLUMNS)
         .join(Job, Job.id == Submission.job_id)
         .where(
             Submission.miner_hotkey == miner_hotkey,
@@ -73,7 +99,7 @@ async def miner_jobs(
         .order_by(Submission.job_expire_at.desc())
         .limit(limit)
     )
-    return [(job, submission) for job, submission in (await session.execute(query)).all()]
+    return (await session.execute(query)).all()
 
 
 async def job_stats(

@@ -48,7 +48,7 @@ Customer = Depends(_customer)
     response_model=CreatedJob,
     dependencies=[Customer],
     openapi_extra=json_body(CreateJobRequest),
-    responses=refusals(401, 413, 422, 503),
+    responses=refusals(400, 401, 413, 422, 503),
 )
 async def create_job(request: Request, services: ServicesDep) -> Response:
     """Create an on-demand job (x or reddit); miners see it within a second."""

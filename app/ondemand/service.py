@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.client import BaseClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database
 from app.errors import BadRequest, InvalidRequest, NotFound
@@ -18,7 +20,7 @@ from app.ondemand.retention import Retention
 from app.ondemand.schemas import JobSpec, JobsRequest, JobStatsRequest, MinerJobsRequest
 from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
-from app.ondemand.views import job_view, submission_view
+from app.ondemand.views import job_view, submission_view, window_entry
 from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
@@ -27,6 +29,8 @@ MIN_LIFETIME = timedelta(seconds=30)
 # Miners need time to scrape and upload; a submission this close to expiry is refused.
 SUBMIT_CUTOFF = timedelta(seconds=5)
 ANSWER_URL_SECONDS = 3600
+# A customer reading an open job waits on one small listing at most this long.
+STORAGE_READ_SECONDS = 1.5
 ANSWER_CONTENT_TYPE = "application/json"
 PLATFORM_KEYS = ("x", "reddit")
 
@@ -91,7 +95,7 @@ class OnDemand:
             submissions = await repository.submissions_of(session, job_id)
         if job.settled_at is None and submissions:
             landed = await self.answers.landed(
-                ondemand_job_prefix(job.id, job.created_at), deadline=5.0
+                ondemand_job_prefix(job.id, job.created_at), deadline=STORAGE_READ_SECONDS
             )
             for submission in submissions:
                 apply_landed(submission, landed)
@@ -140,13 +144,8 @@ class OnDemand:
             rows = await repository.miner_jobs(
                 session, request.miner_hotkey, since, until, request.limit
             )
-        urls = self._answer_urls([submission for _, submission in rows])
-        return {
-            "jobs": [
-                {"job": job_view(job), "submission": submission_view(submission, url)}
-                for (job, submission), url in zip(rows, urls, strict=True)
-            ]
-        }
+        urls = self._answer_urls(rows)
+        return {"jobs": [window_entry(row, url) for row, url in zip(rows, urls, strict=True)]}
 
     async def stats(self, request: JobStatsRequest) -> dict[str, Any]:
         since, until = self._window(request.expired_since, request.expired_until)
@@ -171,13 +170,13 @@ class OnDemand:
     # --- helpers ----------------------------------------------------------------------
 
     @staticmethod
-    async def _job(session: Any, job_id: str) -> Job:
+    async def _job(session: AsyncSession, job_id: str) -> Job:
         job = await repository.get_job(session, job_id)
         if job is None:
             raise NotFound("No on-demand job has this id.", code="job_not_found")
         return job
 
-    def _answer_urls(self, submissions: list[Submission]) -> list[str | None]:
+    def _answer_urls(self, submissions: Sequence[Any]) -> list[str | None]:
         """A GET URL exactly for the answers that landed."""
         landed = [s for s in submissions if (s.s3_content_length or 0) > 0]
         urls = iter(
@@ -187,7 +186,7 @@ class OnDemand:
         )
         return [next(urls) if (s.s3_content_length or 0) > 0 else None for s in submissions]
 
-    def _submission_views(self, submissions: Any) -> list[dict[str, Any]]:
+    def _submission_views(self, submissions: Sequence[Submission]) -> list[dict[str, Any]]:
         listed = list(submissions)
         return [
             submission_view(submission, url)

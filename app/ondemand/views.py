@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,4 +42,33 @@ def submission_view(submission: Submission, url: str | None) -> dict[str, Any]:
         "s3_content_length": submission.s3_content_length,
         "s3_etag": submission.s3_etag,
         "s3_last_modified": iso(submission.s3_last_modified),
+    }
+
+
+def window_entry(row: Sequence[Any], url: str | None) -> dict[str, Any]:
+    """`{"job", "submission"}` from a row of `repository.miner_jobs` (a thousand per answer)."""
+    (job_id, created, expires, payload, start, end, limit, mode) = row[:8]
+    (_, hotkey, incentive, submitted, path, size, etag, modified) = row[8:]
+    return {
+        "job": {
+            "id": job_id,
+            "created_at": created.isoformat(),
+            "expire_at": expires.isoformat(),
+            "job": payload,
+            "start_date": start and start.isoformat(),
+            "end_date": end and end.isoformat(),
+            "limit": limit,
+            "keyword_mode": mode,
+        },
+        "submission": {
+            "job_id": job_id,
+            "miner_hotkey": hotkey,
+            "miner_incentive": incentive,
+            "submitted_at": submitted.isoformat(),
+            "s3_path": path,
+            "s3_presigned_url": url,
+            "s3_content_length": size,
+            "s3_etag": etag,
+            "s3_last_modified": modified and modified.isoformat(),
+        },
     }

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from bench import __main__ as bench_main
 from bench.subnet import NEURONS, VALIDATORS, Neuron, bench_neurons, signed_bodies, write_metagraph
+from bench.tao import tao_requests
 from tests.conftest import SettingsFactory
 
 
@@ -77,29 +78,61 @@ def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(
     assert "apt-get install -y wrk" in capsys.readouterr().err
 
 
-def test_every_tao_header_line_reads_the_dd_list_once(
+def as_request(line: bytes) -> tuple[dict[str, str], bytes]:
+    """A bench line as signed_bodies.lua sends it: tab-separated headers, then the body."""
+    *headers, body = line.decode().split("\t")
+    return dict(h.split(": ", 1) for h in headers), body.encode()
+
+
+@pytest.mark.parametrize(
+    ("recipe", "path", "signers"),
+    [
+        ("hotkey_folder_grant", "/get-folder-access", "miners"),
+        ("miner_list", "/get-miner-list", "validators"),
+        ("ondemand_active", "/on-demand/miner/jobs/active", "miners"),
+        ("ondemand_window", "/on-demand/validator/miner-jobs", "validators"),
+    ],
+)
+def test_every_tao_request_is_accepted_once(
+    neurons: list[Neuron],
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    recipe: str,
+    path: str,
+    signers: str,
+) -> None:
+    metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
+    settings = make_settings(metagraph_file=metagraph, trusted_validators="*")
+    chosen = [n for n in neurons if n.is_validator] if signers == "validators" else neurons
+    lines = tao_requests(neurons, chosen, recipe, 300)
+
+    with TestClient(create_app(settings)) as client:
+        requests = [as_request(line) for line in lines]
+        statuses = [client.post(path, content=b, headers=h).status_code for h, b in requests]
+        again = client.post(path, content=requests[0][1], headers=requests[0][0])
+
+    assert len({h["X-Tao-Nonce"] for h, _ in requests}) == 300
+    assert statuses == [200] * 300
+    assert again.json()["code"] == "replayed"
+
+
+def test_every_dd_list_read_is_served_once(
     neurons: list[Neuron], make_settings: SettingsFactory, tmp_path: Path
 ) -> None:
-    from bench.__main__ import signed_requests
     from bench.desirability import ADMIN_KEY, DD_LIST_PATH, DD_VALIDATOR_PATH, bench_list
 
     metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
-    settings = make_settings(
-        metagraph_file=metagraph, tao_max_age_seconds=3600, admin_api_keys=ADMIN_KEY
-    )
-    names = ("X-Tao-Timestamp", "X-Tao-Nonce", "X-Tao-Signed-By", "X-Tao-Signature")
+    settings = make_settings(metagraph_file=metagraph, admin_api_keys=ADMIN_KEY)
+    validators = [n for n in neurons if n.is_validator]
+    lines = tao_requests(neurons, validators, "empty", 300)
+
     with TestClient(create_app(settings)) as client:
         published = client.put(DD_LIST_PATH, json=bench_list(), headers={"X-API-Key": ADMIN_KEY})
-        assert published.status_code == 200, published.text
-        lines = signed_requests(neurons, "tao-validator-get", 300)
-        fields = [line.decode().split("\t") for line in lines]
-        assert all(body == "" for *_, body in fields)
-        requests = [
-            {"X-Tao-Version": "2", **dict(zip(names, headers, strict=True))}
-            for *headers, _ in fields
-        ]
-        statuses = [client.get(DD_VALIDATOR_PATH, headers=h).status_code for h in requests]
-        assert statuses == [200] * len(lines)
-        assert len({h["X-Tao-Nonce"] for h in requests}) == len(lines)
-        replay = client.get(DD_VALIDATOR_PATH, headers=requests[0])
-        assert replay.json()["code"] == "replayed"
+        requests = [as_request(line) for line in lines]
+        statuses = [client.get(DD_VALIDATOR_PATH, headers=h).status_code for h, _ in requests]
+        again = client.get(DD_VALIDATOR_PATH, headers=requests[0][0])
+
+    assert published.status_code == 200, published.text
+    assert all(body == b"" for _, body in requests)
+    assert statuses == [200] * 300
+    assert again.json()["code"] == "replayed"

@@ -85,3 +85,32 @@ def test_database_outage_is_503_and_the_service_recovers(
     proxy.start()
     again = client.post("/on-demand/constellation/jobs", json=job_body(), headers=CUSTOMER)
     assert again.status_code == 201
+
+
+def test_storage_outage_is_503_and_settling_is_retried(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    import functools
+
+    from app.errors import Unavailable
+    from tests.ondemand.conftest import job_row, on_app_loop, services_of
+
+    # The default test settings point S3 at a closed port.
+    settings = make_settings(database_url=database_url, constellation_api_keys="customer-key-1")
+    with TestClient(create_app(settings)) as client:
+        job_id = create_job(client)
+        submit = functools.partial(services_of(client).ondemand.submit, job_id, "5Miner", 0.0)
+        on_app_loop(client, submit)
+
+        read = client.get(f"/on-demand/constellation/jobs/{job_id}", headers=CUSTOMER)
+        assert read.status_code == 503
+        assert read.json()["code"] == "storage_unavailable"
+
+        later = job_row(client, job_id).expire_at + timedelta(seconds=11)
+        settle = functools.partial(services_of(client).ondemand.settler.run_once, later)
+        with pytest.raises(Unavailable):
+            on_app_loop(client, settle)
+        job = job_row(client, job_id)
+        # Nothing recorded, and the claim is given back so the next round tries again.
+        assert job.settled_at is None
+        assert job.settle_claimed_at is None

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx2
 
-from app.client.api import new_http_client, parse_response
-from app.client.cli import EXIT_FAILED, Subparsers, add_command, api_from, emit, guarded
-from app.client.errors import TransferError
-from app.client.progress import progress_for
+from s3auth_client.api import new_http_client, parse_response
+from s3auth_client.cli import EXIT_FAILED, Subparsers, add_command, api_from, emit, guarded
+from s3auth_client.errors import TransferError
+from s3auth_client.progress import progress_for
 
 API_KEY_ENV = "S3AUTH_API_KEY"
 

@@ -5,22 +5,17 @@ with an admin key, and read the validation scores the trusted validator publishe
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import json
 import os
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from bittensor.sp_core import Keypair
 
-from app.client.api import Api, new_http_client, parse_response
-from app.client.cli import Subparsers, add_command, api_from, emit, guarded
-from app.client.errors import ClientError
-from app.client.retry import RetryPolicy
+from s3auth_client.api import Api, new_http_client, parse_response
+from s3auth_client.cli import Subparsers, add_command, api_from, emit, guarded
+from s3auth_client.errors import ClientError
+from s3auth_client.retry import RetryPolicy
 
 LIST_PATH = "/dynamic-desirability/list"
 RESULTS_PATH = "/s3-validation/results"
@@ -28,25 +23,11 @@ RESULTS_PATH = "/s3-validation/results"
 PARAM_FIELDS = ("platform", "label", "keyword", "post_start_datetime", "post_end_datetime")
 
 
-def tao_headers(hotkey: Keypair, body: bytes) -> dict[str, str]:
-    """Tao v2 headers, as today's subnet-13 clients sign every call."""
-    nonce = str(uuid.uuid4())
-    timestamp = str(round(time.time() * 1000))
-    message = f"{hashlib.sha256(body).hexdigest()}.{nonce}.{timestamp}"
-    return {
-        "X-Tao-Version": "2",
-        "X-Tao-Timestamp": timestamp,
-        "X-Tao-Nonce": nonce,
-        "X-Tao-Signed-By": hotkey.ss58_address,
-        "X-Tao-Signature": base64.b64encode(bytes(hotkey.sign(message.encode()))).decode(),
-    }
-
-
 def fetch_results(api: Api) -> dict[str, Any]:
     """Every miner's latest published score (a GET signing the empty body)."""
 
     def once() -> dict[str, Any]:
-        headers = tao_headers(api.identity.hotkey, b"")
+        headers = api.identity.tao_headers(b"")
         return parse_response(api.http.get(api.url(RESULTS_PATH), headers=headers))
 
     return api.retry.run(once)

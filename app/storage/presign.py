@@ -177,34 +177,6 @@ class Presigner:
         )
         return UploadForm(url=self.addressing.post_url, fields=fields)
 
-    def key_form(
-        self,
-        key: str,
-        *,
-        min_bytes: int,
-        max_bytes: int,
-        expires_at: int,
-        fields: dict[str, str] | None = None,
-    ) -> UploadForm:
-        """A POST form for exactly `key` (in `fields`, with `fields`), until unix `expires_at`.
-
-        Each extra field is pinned by an exact-match condition, so the client must send it
-        back unchanged.
-        """
-        extra = dict(fields or {})
-        conditions: list[Any] = [
-            ["content-length-range", min_bytes, max_bytes],
-            {"bucket": self.bucket},
-            {"key": key},
-            *({name: value} for name, value in extra.items()),
-        ]
-        form = self.signer().post_fields(
-            expiration=time.strftime(POLICY_EXPIRATION, time.gmtime(expires_at)),
-            conditions=conditions,
-            fields={"key": key, **extra},
-        )
-        return UploadForm(url=self.addressing.post_url, fields=form)
-
     def put_url(self, key: str, *, expires_in: int) -> str:
         """A PutObject URL for exactly `key`; only `host` is signed, so any body is taken."""
         return self._object_url("PUT", key, expires_in)

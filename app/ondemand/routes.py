@@ -137,7 +137,7 @@ VALIDATOR_REFUSALS = refusals(400, 401, 403, 413, 422, 429, 503)
 )
 async def miner_jobs(caller: MinerJobsCaller, services: ServicesDep) -> Response:
     """A miner's submissions to jobs that expired in the window (clamped to retention)."""
-    return JSONBytes(await services.ondemand.miner_jobs(caller.body))
+    return Response(await services.ondemand.miner_jobs(caller.body), media_type="application/json")
 
 
 @router.post(

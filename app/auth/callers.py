@@ -37,6 +37,7 @@ from app.middleware import ANY_BODY_LIMIT
 from app.schemas import (
     FileUrlsRequest,
     FolderAccessRequest,
+    HeaderSignedBody,
     ListFilesRequest,
     SignedBody,
     ValidatorAccessRequest,
@@ -120,7 +121,7 @@ def request_target(request: Request) -> str:
 def prove_hotkey(
     request: Request,
     raw: bytes,
-    body: SignedBody,
+    body: HeaderSignedBody,
     services: Services,
     legacy_message: Callable[[int], str] | None,
 ) -> Proof:
@@ -138,7 +139,7 @@ def prove_hotkey(
                 "The body's hotkey differs from the btauth/1 hotkey.", code="hotkey_mismatch"
             )
         return Proof(proof.hotkey, proof.replay_key, NONCE_TTL_SECONDS, btauth=True)
-    if legacy_message is None:
+    if legacy_message is None or not isinstance(body, SignedBody):
         raise AuthFailed(
             "This endpoint needs btauth/1 signed-request headers.", code="missing_auth"
         )

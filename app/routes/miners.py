@@ -8,8 +8,10 @@ from fastapi import APIRouter, Request
 
 from app.auth.callers import authorize_miner
 from app.deps import ServicesDep
+from app.error_codes import LEGACY_SIGNATURE_REFUSALS
 from app.responses import JSONBytes
-from app.routes.openapi import json_body, refusals
+from app.routes import examples
+from app.routes.openapi import answer, json_body, refusals, signed_with
 from app.schemas import FolderAccess, FolderAccessRequest
 
 router = APIRouter(tags=["miners"])
@@ -22,8 +24,34 @@ def miner_folder(source: str, coldkey: str) -> str:
 @router.post(
     "/get-folder-access",
     response_model=FolderAccess,
-    openapi_extra=json_body(FolderAccessRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(
+            FolderAccessRequest,
+            examples={
+                "legacy body signature": examples.FOLDER_ACCESS_LEGACY,
+                "btauth/1 headers (no signature in the body)": examples.FOLDER_ACCESS_HEADERS,
+            },
+        ),
+        **signed_with("legacy", "btauth"),
+    },
+    responses={
+        **answer(examples.FOLDER_ACCESS_ANSWER),
+        **refusals(
+            codes=(
+                *LEGACY_SIGNATURE_REFUSALS,
+                "malformed_auth",
+                "stale_nonce",
+                "hotkey_mismatch",
+                "wrong_receiver",
+                "invalid_coldkey",
+                "invalid_source",
+                "invalid_expiry",
+                "coldkey_mismatch",
+                "source_not_allowed",
+                "storage_unavailable",
+            )
+        ),
+    },
 )
 async def get_folder_access(request: Request, services: ServicesDep) -> JSONBytes:
     """Grant a presigned POST form that can only write under the miner's own folder."""

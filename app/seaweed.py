@@ -21,6 +21,7 @@ from types import TracebackType
 from app.processes import stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 60.0
+STOP_GRACE_SECONDS = 1.0
 
 
 def find_weed() -> str:
@@ -145,11 +146,13 @@ class SeaweedServer:
         self.stop()
         raise TimeoutError(f"SeaweedFS did not answer within {STARTUP_TIMEOUT_SECONDS} s")
 
-    def stop(self, grace_seconds: float = 5.0) -> None:
+    def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         process, self._process = self._process, None
         if process is not None:
-            # weed flushes its volumes at once but can linger on idle gRPC streams.
-            stop_process_group(process, signal.SIGINT, grace_seconds)
+            # weed ignores SIGINT. On SIGTERM its filer waits up to 15 s for idle gRPC
+            # streams to close; everything written is already on disk by then, so it is
+            # killed after a short grace instead of holding up Ctrl-C.
+            stop_process_group(process, signal.SIGTERM, grace_seconds)
 
     def __enter__(self) -> SeaweedServer:
         return self.start()

@@ -26,6 +26,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import ERROR_CODE_KEY
 from app.metagraph import MetagraphCache
 from app.routes.openapi import answer
 
@@ -47,6 +48,12 @@ class HttpMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.refusals = Counter(
+            "s3auth_http_refusals",
+            "Refusals by route template and `code` (e.g. storage_unavailable, store_unavailable).",
+            ["route", "code"],
+            registry=registry,
+        )
         # `labels()` validates and locks on every call; the label sets are few and fixed.
         self._answers: dict[tuple[str, int], Counter] = {}
         self._latencies: dict[str, Histogram] = {}
@@ -60,6 +67,9 @@ class HttpMetrics:
             latency = self._latencies[route] = self.latency.labels(route)
         answers.inc()
         latency.observe(seconds)
+
+    def record_refusal(self, route: str, code: str) -> None:
+        self.refusals.labels(route, code).inc()
 
 
 class MetagraphCollector(Collector):
@@ -112,6 +122,9 @@ class MetricsMiddleware:
             matched = scope.get("route")
             route = getattr(matched, "path", None) or "unmatched"
             self.metrics.record(route, status, time.perf_counter() - started)
+            code = scope.get(ERROR_CODE_KEY)
+            if code is not None:
+                self.metrics.record_refusal(route, code)
 
 
 router = APIRouter(tags=["operators"])

@@ -20,7 +20,7 @@ from typing import IO
 from bittensor.sp_core import Keypair
 
 from app.auth.legacy import miner_message
-from app.seaweed import S3Credentials, SeaweedServer
+from app.seaweed import S3Credentials, SeaweedServer, find_weed
 from app.serve import serve
 from config import Settings
 
@@ -240,9 +240,10 @@ def run_dev(*, port: int | None, data_dir: str | Path, host: str = "127.0.0.1") 
     try:
         port = dev_port(port)
         root.mkdir(parents=True, exist_ok=True)
+        find_weed()
         lock = lock_data_dir(root)
         check_port_free(host, port)
-    except DevRefusal as refusal:
+    except (DevRefusal, FileNotFoundError) as refusal:
         print(f"s3auth dev: {refusal}", file=sys.stderr)
         return 2
     with lock:

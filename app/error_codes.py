@@ -74,27 +74,15 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "database_unavailable": ErrorCode(503, "The database cannot be reached."),
 }
 
-# What a signature check can answer, before the endpoint's own refusals.
-LEGACY_SIGNATURE_REFUSALS = (
-    "invalid_json",
-    "invalid_hotkey",
-    "invalid_signature",
-    "stale_timestamp",
-    "bad_signature",
-    "replayed",
-    "not_registered",
-    "payload_too_large",
-    "invalid_request",
-    "rate_limited",
-    "metagraph_unavailable",
-    "metagraph_stale",
-    "store_unavailable",
-)
+# What the signature checks of a request signed with headers (Tao v2, btauth/1) can answer,
+# before the endpoint's own refusals.
 HEADER_SIGNATURE_REFUSALS = (
     "invalid_json",
     "malformed_auth",
-    "stale_nonce",
+    "invalid_hotkey",
+    "invalid_signature",
     "stale_timestamp",
+    "stale_nonce",
     "hotkey_mismatch",
     "bad_signature",
     "replayed",
@@ -108,4 +96,8 @@ HEADER_SIGNATURE_REFUSALS = (
     "metagraph_stale",
     "store_unavailable",
 )
+# Where the legacy body signature is accepted too, a request without headers is read as
+# one (a missing field is 422), so `missing_auth` cannot happen.
+ANY_SIGNATURE_REFUSALS = tuple(c for c in HEADER_SIGNATURE_REFUSALS if c != "missing_auth")
 VALIDATOR_REFUSALS = ("no_permit", "low_stake")
+TRUSTED_REFUSALS = (*VALIDATOR_REFUSALS, "not_trusted")

@@ -33,6 +33,7 @@ _ACCEPT_ALL = _AcceptAll()
 class BtauthProof:
     hotkey: str
     replay_key: str
+    signed_at: float
 
 
 def verify_btauth(
@@ -66,5 +67,8 @@ def verify_btauth(
             "The btauth/1 signature does not verify against the hotkey.", code="bad_signature"
         ) from None
     return BtauthProof(
-        hotkey=caller.hotkey_ss58, replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}"
+        hotkey=caller.hotkey_ss58,
+        replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}",
+        # The btauth/1 nonce is the signing time in nanoseconds.
+        signed_at=caller.nonce_ns / 1e9,
     )

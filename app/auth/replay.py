@@ -16,8 +16,12 @@ from app.stores import bounded, redis_pool
 
 
 class ReplayStore(Protocol):
-    async def claim(self, key: str, ttl_seconds: float) -> bool:
+    async def claim(self, key: str, ttl_seconds: float, *, signed_at: float | None = None) -> bool:
         """True the first time `key` is claimed within its ttl, False afterwards."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Makes a claimed key claimable again (its request was refused after the claim)."""
         ...
 
     async def close(self) -> None: ...
@@ -38,7 +42,7 @@ class MemoryReplayStore:
         self._max_entries = max_entries
         self._next_sweep = 0.0
 
-    async def claim(self, key: str, ttl_seconds: float) -> bool:
+    async def claim(self, key: str, ttl_seconds: float, *, signed_at: float | None = None) -> bool:
         now = time.monotonic()
         key_digest = _digest(key)
         expires = self._expires.get(key_digest)
@@ -48,6 +52,9 @@ class MemoryReplayStore:
             self._sweep(now)
         self._expires[key_digest] = now + ttl_seconds
         return True
+
+    async def release(self, key: str) -> None:
+        self._expires.pop(_digest(key), None)
 
     def _sweep(self, now: float) -> None:
         self._expires = {k: t for k, t in self._expires.items() if t > now}
@@ -68,12 +75,16 @@ class RedisReplayStore:
     def __init__(self, url: str) -> None:
         self._client = aioredis.Redis(connection_pool=redis_pool(url))
 
-    async def claim(self, key: str, ttl_seconds: float) -> bool:
+    async def claim(self, key: str, ttl_seconds: float, *, signed_at: float | None = None) -> bool:
         async with bounded("replay"):
             stored = await self._client.set(
                 self.PREFIX + key, b"1", nx=True, px=max(1, int(ttl_seconds * 1000))
             )
         return bool(stored)
+
+    async def release(self, key: str) -> None:
+        async with bounded("replay"):
+            await self._client.delete(self.PREFIX + key)
 
     async def close(self) -> None:
         await self._client.aclose(close_connection_pool=True)

@@ -71,6 +71,8 @@ FOLDER_ACCESS_ANSWER: dict[str, Any] = {
     "region": "us-east-1",
     "min_bytes": 1024,
     "max_bytes": 5368709120,
+    "method": "POST",
+    "structure_info": {"folder_structure": FOLDER},
 }
 
 VALIDATOR_ACCESS_LEGACY: dict[str, Any] = {
@@ -147,4 +149,89 @@ HEALTH_DEGRADED: dict[str, Any] = {
     "reason": "The metagraph has not been loaded yet; last refresh failed: "
     "RpcConnectionError: could not connect to any endpoint.",
     "version": "0.1.0",
+}
+
+# Today's miners and validators: hotkey folders, per-file uploads and reads.
+HOTKEY_FOLDER = f"data/hotkey={MINER_HOTKEY}/"
+DD_KEY = f"{HOTKEY_FOLDER}job_id=default_0/data_20261124_101500_1200_0123456789abcdef.parquet"
+_HOTKEY_LIST_URL = (
+    f"{S3}?list-type=2&prefix=data%2Fhotkey%3D{MINER_HOTKEY}%2F&encoding-type=url&{_SIGNED}"
+    "&X-Amz-Expires=10800&X-Amz-SignedHeaders=host"
+    "&X-Amz-Signature=f5c7617a816bf40a431359ae2044a2ea36f2c21a1c841e1ff5ab247aedd1365b"
+)
+
+
+FILE_UPLOAD_REQUEST: dict[str, Any] = {
+    "job_id": "default_0",
+    "filename": "data_20261124_101500_1200_0123456789abcdef.parquet",
+}
+FILE_UPLOAD_ANSWER: dict[str, Any] = {
+    "s3_key": DD_KEY,
+    "url": S3,
+    "fields": {
+        "key": DD_KEY,
+        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+        "x-amz-credential": "devaccesskey/20261125/us-east-1/s3/aws4_request",
+        "x-amz-date": "20261125T153548Z",
+        "policy": (
+            "eyJleHBpcmF0aW9uIjogIjIwMjYtMTEtMjVUMTY6MzU6NDhaIiwgImNvbmRpdGlvbnMiOiBbWyJjb250ZW50"
+            "LWxlbmd0aC1yYW5nZSIsIDEwMjQsIDUzNjg3MDkxMjBdLCB7ImJ1Y2tldCI6ICJkYXRhLXVuaXZlcnNlLXN0"
+            "b3JhZ2UifSwgeyJrZXkiOiAiZGF0YS9ob3RrZXk9NUdyd3ZhRUY1elhiMjZGejlyY1FwRFdTNTdDdEVSSHBO"
+            "ZWhYQ1BjTm9IR0t1dFFZL2pvYl9pZD1kZWZhdWx0XzAvZGF0YV8yMDI2MTEyNF8xMDE1MDBfMTIwMF8wMTIz"
+            "NDU2Nzg5YWJjZGVmLnBhcnF1ZXQifSwgeyJ4LWFtei1hbGdvcml0aG0iOiAiQVdTNC1ITUFDLVNIQTI1NiJ9"
+            "LCB7IngtYW16LWNyZWRlbnRpYWwiOiAiZGV2YWNjZXNza2V5LzIwMjYxMTI1L3VzLWVhc3QtMS9zMy9hd3M0"
+            "X3JlcXVlc3QifSwgeyJ4LWFtei1kYXRlIjogIjIwMjYxMTI1VDE1MzU0OFoifV19"
+        ),
+        "x-amz-signature": "950c0dc3eb3ee392eeb7fc5c6a20f71784ee00356a017eece81abc439ed0b017",
+    },
+    "expires_in_seconds": 3600,
+    "method": "POST",
+}
+
+MINER_SPECIFIC_LEGACY: dict[str, Any] = {
+    "hotkey": VALIDATOR_HOTKEY,
+    "timestamp": TIMESTAMP,
+    "signature": "6c3ae3f8195af40ffc72576564f67599a47cdcda2ca330da16a601b09602723a"
+    "c2173a2cd498b747b6f02011218cb811a943fcb849ce63d2d82dfeda7e7f5588",
+    "miner_hotkey": MINER_HOTKEY,
+}
+MINER_SPECIFIC_ANSWER: dict[str, Any] = {
+    "miner_url": _HOTKEY_LIST_URL,
+    "prefix": HOTKEY_FOLDER,
+    "expiry": "2026-11-25T18:35:48+00:00",
+    "expiry_seconds": 10800,
+}
+
+MINER_LIST_REQUEST: dict[str, Any] = {"miner_hotkey": MINER_HOTKEY}
+MINER_LIST_ANSWER: dict[str, Any] = {"list_url": _HOTKEY_LIST_URL, "expires_in_seconds": 10800}
+
+MINER_FILES_REQUEST: dict[str, Any] = {
+    "miner_hotkey": MINER_HOTKEY,
+    "file_keys": [DD_KEY],
+    "expiry_hours": 1,
+}
+MINER_FILES_LEGACY: dict[str, Any] = {
+    **MINER_FILES_REQUEST,
+    "hotkey": VALIDATOR_HOTKEY,
+    "timestamp": TIMESTAMP,
+    "signature": "009f3522117abc60c65423c5fa7961610b22b5dad0e1dee80a4e9d5b4bebd316"
+    "c6779a53612174fdcc9bf8021f4625adbe94140ca4f1182e3efff1f579dcd180",
+}
+MINER_FILES_ANSWER: dict[str, Any] = {
+    "miner_hotkey": MINER_HOTKEY,
+    "expiry_hours": 1,
+    "file_urls": {
+        DD_KEY: {
+            "presigned_url": (
+                f"{S3}/data/hotkey%3D{MINER_HOTKEY}/job_id%3Ddefault_0/"
+                "data_20261124_101500_1200_0123456789abcdef.parquet"
+                f"?{_SIGNED}&X-Amz-Expires=3600&X-Amz-SignedHeaders=host"
+                "&X-Amz-Signature=be7271b0eda1a1cbb617ea6d5df3b1a7e4a42df620a2479f0bfde818a249e11c"
+            ),
+            "file_key": DD_KEY,
+            "expires_in_seconds": 3600,
+            "file_name": "data_20261124_101500_1200_0123456789abcdef.parquet",
+        }
+    },
+    "invalid_files": [],
 }

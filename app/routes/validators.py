@@ -9,12 +9,11 @@ from fastapi import APIRouter, Response
 
 from app.deps import DownloaderCaller, ReaderCaller, ServicesDep, ValidatorCaller
 from app.error_codes import (
+    ANY_SIGNATURE_REFUSALS,
     HEADER_SIGNATURE_REFUSALS,
-    LEGACY_SIGNATURE_REFUSALS,
     VALIDATOR_REFUSALS,
 )
 from app.routes import examples
-from app.routes.miners import miner_folder
 from app.routes.openapi import answer, json_body, refusals, signed_with
 from app.schemas import (
     FileEntry,
@@ -26,6 +25,7 @@ from app.schemas import (
     ValidatorAccessRequest,
 )
 from app.storage.bundle import bundle_urls_json
+from app.storage.layout import coldkey_folder
 from app.storage.listing import list_page
 
 router = APIRouter(tags=["validators"])
@@ -46,20 +46,16 @@ def expiry_after(seconds: int) -> str:
             ValidatorAccessRequest,
             examples={
                 "legacy body signature": examples.VALIDATOR_ACCESS_LEGACY,
-                "btauth/1 headers (no signature in the body)": {},
+                "Tao v2 or btauth/1 headers (no signature in the body)": {},
             },
         ),
-        **signed_with("legacy", "btauth"),
+        **signed_with("tao", "btauth", "legacy"),
     },
     responses={
         **answer(examples.VALIDATOR_ACCESS_ANSWER),
         **refusals(
             codes=(
-                *LEGACY_SIGNATURE_REFUSALS,
-                "malformed_auth",
-                "stale_nonce",
-                "hotkey_mismatch",
-                "wrong_receiver",
+                *ANY_SIGNATURE_REFUSALS,
                 "invalid_expiry",
                 *VALIDATOR_REFUSALS,
                 "storage_unavailable",
@@ -91,7 +87,7 @@ async def get_validator_access(validator: ValidatorCaller, services: ServicesDep
     response_model=FileList,
     openapi_extra={
         **json_body(ListFilesRequest, example=examples.LIST_FILES_REQUEST),
-        **signed_with("btauth"),
+        **signed_with("tao", "btauth"),
     },
     responses={
         **answer(examples.LIST_FILES_ANSWER),
@@ -117,7 +113,7 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
     page = await list_page(
         services.s3,
         settings.s3_bucket,
-        miner_folder(body.source, body.coldkey),
+        coldkey_folder(body.source, body.coldkey),
         token=body.continuation_token,
         max_keys=body.max_keys,
     )
@@ -142,7 +138,7 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
     response_model=FileUrls,
     openapi_extra={
         **json_body(FileUrlsRequest, example=examples.FILE_URLS_REQUEST),
-        **signed_with("btauth"),
+        **signed_with("tao", "btauth"),
     },
     responses={
         **answer(examples.FILE_URLS_ANSWER),

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth.legacy import miner_message, signature_is_valid, validator_message
+from app.auth.legacy import (
+    miner_files_message,
+    miner_listing_message,
+    miner_message,
+    signature_is_valid,
+    validator_message,
+)
 from app.error_codes import ERROR_CODES
 from app.routes import examples
 
@@ -122,6 +128,22 @@ def test_example_legacy_signatures_verify_for_their_messages() -> None:
         validator["hotkey"],
         validator_message(validator["timestamp"]),
         bytes.fromhex(validator["signature"]),
+    )
+
+
+def test_example_legacy_signatures_of_validators_per_miner_verify() -> None:
+    specific = examples.MINER_SPECIFIC_LEGACY
+    files = examples.MINER_FILES_LEGACY
+
+    assert signature_is_valid(
+        specific["hotkey"],
+        miner_listing_message(specific["miner_hotkey"], specific["timestamp"]),
+        bytes.fromhex(specific["signature"]),
+    )
+    assert signature_is_valid(
+        files["hotkey"],
+        miner_files_message(files["miner_hotkey"], files["hotkey"], files["timestamp"]),
+        bytes.fromhex(files["signature"]),
     )
 
 

@@ -15,6 +15,7 @@ import secrets
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from bench.load import WrkMissing, find_wrk, run_wrk
 from bench.profile import flame_graph
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
-from bench.subnet import bench_neurons, signed_bodies, write_metagraph
+from bench.subnet import Neuron, bench_neurons, signed_bodies, write_metagraph
+from bench.tao import tao_requests
 
 RESULTS = REPO / "bench" / "results"
 BUCKET = "bench-bucket"
@@ -33,8 +35,31 @@ BUCKET = "bench-bucket"
 SIGNATURE_MAX_AGE = 3600
 # Builds from before /livez have /healthcheck stand in (dearer: it reads the metagraph).
 FLOOR_PATHS = ("/livez", "/healthcheck")
-MINER = ("miner", "/get-folder-access", "miner")
-VALIDATOR = ("validator", "/get-validator-access", "validator")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured endpoint and how its distinct signed requests are made."""
+
+    name: str
+    path: str
+    method: str = "POST"
+    legacy: str | None = None  # "miner" or "validator": legacy body signatures
+    recipe: str | None = None  # a bench.tao recipe: Tao v2 signed headers
+    signers: str = "miners"  # who signs Tao v2 requests: "miners" or "validators"
+
+    @property
+    def signed(self) -> bool:
+        return self.legacy is not None or self.recipe is not None
+
+
+SCENARIOS = (
+    Scenario("miner", "/get-folder-access", legacy="miner"),
+    Scenario("validator", "/get-validator-access", legacy="validator"),
+    Scenario("miner-tao", "/get-folder-access", recipe="hotkey_folder_grant"),
+    Scenario("upload-url", "/get-file-upload-url", recipe="file_upload_url"),
+    Scenario("miner-list", "/get-miner-list", recipe="miner_list", signers="validators"),
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -68,7 +93,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also run the git ref REF (or a checkout directory), side by side",
     )
     parser.add_argument("--only-compare", action="store_true", help="run only the --compare build")
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated scenarios to run besides the floor: "
+        + ", ".join(s.name for s in SCENARIOS),
+    )
     return parser.parse_args(argv)
+
+
+def chosen_scenarios(only: str | None) -> list[Scenario]:
+    if not only:
+        return list(SCENARIOS)
+    names = {name.strip() for name in only.split(",")}
+    unknown = names - {s.name for s in SCENARIOS}
+    if unknown:
+        raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
+    return [s for s in SCENARIOS if s.name in names]
+
+
+def signed_requests(scenario: Scenario, neurons: list[Neuron], count: int) -> list[bytes]:
+    if scenario.legacy is not None:
+        return signed_bodies(neurons, scenario.legacy, count, max_age=SIGNATURE_MAX_AGE)
+    assert scenario.recipe is not None
+    signers = (
+        [n for n in neurons if n.is_validator] if scenario.signers == "validators" else neurons
+    )
+    return tao_requests(neurons, signers, scenario.recipe, count)
 
 
 def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) -> dict[str, str]:
@@ -84,6 +135,8 @@ def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) 
         "RATE_LIMIT_STORAGE": "memory://",
         "REPLAY_PROTECTION": "true",
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TRUSTED_VALIDATORS": "*",
     }
 
 
@@ -99,25 +152,27 @@ def bench_build(
         print(f"[{build.name}] floor route: {floor}", flush=True)
         warm = max(1, round(args.max_rps * args.warmup * 1.1))
         count = max(1, round(args.max_rps * args.seconds * 1.1))
-        plan = [(FLOOR, floor, None), MINER, VALIDATOR]
-        for name, path, kind in plan:
-            if kind == "validator" and path not in paths:
+        plan = [Scenario(FLOOR, floor, method="GET"), *chosen_scenarios(args.only)]
+        for scenario in plan:
+            name, path = scenario.name, scenario.path
+            if path not in paths:
                 endpoints[name] = {"path": path, "skipped": "not in this build"}
                 print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
                 continue
             bodies = warm_bodies = None
-            if kind is not None:
+            if scenario.signed:
                 started = time.monotonic()
-                signed = signed_bodies(neurons, kind, warm + count, max_age=SIGNATURE_MAX_AGE)
+                signed = signed_requests(scenario, neurons, warm + count)
                 warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
                 bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
                 print(
-                    f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
+                    f"[{build.name}] signed {len(signed)} distinct {name} requests "
                     f"in {time.monotonic() - started:.1f} s",
                     flush=True,
                 )
-            method = "GET" if kind is None else "POST"
-            common = dict(method=method, connections=args.connections, threads=args.threads)
+            common = dict(
+                method=scenario.method, connections=args.connections, threads=args.threads
+            )
             run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
             statuses_before = service.answers_by_status(path)
             cpu_before = service.cpu_seconds()
@@ -199,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_seconds": args.warmup,
             "workers": 1,
             "rate_limits": "off",
+            "auth": "legacy body signatures and Tao v2 headers, a fresh nonce per request",
             "replay_protection": "on (memory://)",
             "s3": "SeaweedFS on loopback",
             "miner_folders": args.folders,

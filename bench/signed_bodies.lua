@@ -1,6 +1,28 @@
 -- wrk script: each request carries the next pre-signed body, never one twice.
 -- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE]
 -- Threads take disjoint slices (every n-th line), so no body is sent twice by two threads.
+-- A line is a JSON body, or tab-separated "Name: value" headers followed by the body
+-- (signed-header schemes such as Tao v2 sign each request's headers).
+
+local function parse_line(line)
+  if not line:find("\t", 1, true) then
+    return { ["Content-Type"] = "application/json" }, line
+  end
+  local parts = {}
+  for part in (line .. "\t"):gmatch("([^\t]*)\t") do
+    parts[#parts + 1] = part
+  end
+  local headers = {}
+  for i = 1, #parts - 1 do
+    local name, value = parts[i]:match("^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
+  local body = parts[#parts]
+  if body == "" then
+    body = nil
+  end
+  return headers, body
+end
 
 local threads = {}
 local next_id = 0
@@ -20,11 +42,11 @@ function init(args)
   if bodies == nil then
     requests[1] = wrk.format(method, path)
   else
-    local headers = { ["Content-Type"] = "application/json" }
     local index = 0
     for line in io.lines(bodies) do
       if index % thread_count == id then
-        requests[#requests + 1] = wrk.format(method, path, headers, line)
+        local headers, body = parse_line(line)
+        requests[#requests + 1] = wrk.format(method, path, headers, body)
       end
       index = index + 1
     end

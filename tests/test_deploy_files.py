@@ -17,7 +17,14 @@ from config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "deploy" / "compose.yaml"
-NOT_SETTINGS = {"PROMETHEUS_MULTIPROC_DIR"}  # read by prometheus_client itself
+# Read by prometheus_client itself, and by deploy/compose.yaml.
+NOT_SETTINGS = {
+    "PROMETHEUS_MULTIPROC_DIR",
+    "S3_PUBLIC_URL",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "POSTGRES_PASSWORD",
+}
 
 
 def env_example() -> dict[str, str]:
@@ -72,6 +79,13 @@ def test_image_installs_dependencies_before_the_code_and_no_seaweedfs() -> None:
 
 def compose() -> dict[str, Any]:
     return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_compose_variables_are_explained_in_env_example() -> None:
+    used = set(re.findall(r"\$\{([A-Z0-9_]+)", COMPOSE.read_text()))
+
+    assert used
+    assert used - set(env_example()) == set()
 
 
 def test_compose_runs_two_api_replicas_sharing_redis_postgres_and_s3() -> None:

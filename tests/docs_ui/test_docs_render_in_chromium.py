@@ -24,7 +24,7 @@ import uvicorn
 from app.main import create_app
 from app.routes import examples
 from app.seaweed import free_ports
-from tests.conftest import SettingsFactory
+from config import Settings
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = (
@@ -50,43 +50,31 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("docs-ui")
-    metagraph = folder / "metagraph.json"
+    """A live app on a free port; S3 and the chain are never contacted to show its docs."""
+    metagraph = tmp_path_factory.mktemp("docs-ui") / "metagraph.json"
     metagraph.write_text(json.dumps({"netuid": 13, "block": 1, "neurons": []}))
-    settings_factory: SettingsFactory = make_settings_for(metagraph)
-    port = free_ports(1)[0]
-    config = uvicorn.Config(
-        create_app(settings_factory()), host="127.0.0.1", port=port, log_level="warning"
+    settings = Settings(
+        _env_file=None,
+        metagraph_file=metagraph,
+        s3_endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="docs",
+        aws_secret_access_key="docs-secret",
     )
-    server = uvicorn.Server(config)
+    port = free_ports(1)[0]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
     try:
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-
-
-def make_settings_for(metagraph: Path) -> SettingsFactory:
-    from config import Settings
-
-    def factory(**overrides: Any) -> Settings:
-        return Settings(
-            _env_file=None,
-            metagraph_file=metagraph,
-            s3_endpoint_url="http://127.0.0.1:9",
-            aws_access_key_id="docs",
-            aws_secret_access_key="docs-secret",
-            **overrides,
-        )
-
-    return factory
 
 
 def rendered_text(url: str, tmp_path: Path) -> str:

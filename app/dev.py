@@ -19,10 +19,10 @@ from typing import IO
 
 from bittensor.sp_core import Keypair
 
-from app.auth.legacy import miner_message
 from app.seaweed import S3Credentials, SeaweedServer, find_weed
 from app.serve import serve
 from config import Settings
+from s3auth_client.legacy import miner_message
 
 DEV_BUCKET = "data-universe-storage"
 DEV_MINERS = 3
@@ -159,7 +159,7 @@ def example_request(api_url: str, key: DevKey) -> str:
     return f"""{sys.executable} - <<'EOF'
 import json, time, urllib.request
 from bittensor.sp_core import Keypair
-from app.auth.legacy import miner_message
+from s3auth_client.legacy import miner_message
 hotkey = Keypair.create_from_uri("{key.hotkey_uri}")
 coldkey = "{coldkey}"
 timestamp = int(time.time())

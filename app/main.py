@@ -23,6 +23,7 @@ from app.routes.openapi import OpenApiApp
 from app.services import Services
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
+from app.storage.objects import storage_http_client
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -102,6 +103,7 @@ def build_services(
             settings.sources,
             max_age_seconds=settings.discovery_cache_seconds,
         ),
+        storage_http=storage_http_client(),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx2
 from botocore.client import BaseClient
 from fastapi import Request
 
@@ -24,12 +25,15 @@ class Services:
     replay: ReplayStore
     limits: RateLimits
     discovery: FolderDiscovery
+    # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
+    storage_http: httpx2.AsyncClient
 
     async def close(self) -> None:
         await self.metagraph.stop()
         await self.discovery.close()
         await self.replay.close()
         await self.limits.close()
+        await self.storage_http.aclose()
         self.s3.close()
 
 

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from bittensor.sp_core import ss58_decode
+from s3auth_client.ss58 import is_ss58
+
+__all__ = ["SIGNATURE_BYTES", "is_ss58", "parse_signature"]
 
 SIGNATURE_BYTES = 64
-
-
-def is_ss58(address: str) -> bool:
-    # Short-circuit on length: real addresses are 46-48 characters and decoding is not free.
-    if not 40 <= len(address) <= 50 or not address.isascii() or not address.isalnum():
-        return False
-    try:
-        ss58_decode(address)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_signature(text: str) -> bytes | None:

@@ -15,8 +15,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml client/pyproject.
 	$(BIN)/pip install --quiet -e ./client
 	touch $(STAMP)
 
+# Another port: make run PORT=8001 (or S3AUTH_DEV_PORT=8001 in the environment).
 run: $(STAMP)
-	$(BIN)/s3auth dev
+	$(BIN)/s3auth dev $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/ruff check .

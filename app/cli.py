@@ -159,7 +159,7 @@ def add_server_commands(
         description="Start SeaweedFS on loopback, create the bucket, write a development "
         "metagraph with printed test keys, and serve the API until Ctrl-C.",
     )
-    dev.add_argument("--port", type=int, default=8000, help="API port (default: 8000)")
+    dev.add_argument("--port", type=int, help="API port (default: S3AUTH_DEV_PORT, else 8000)")
     dev.add_argument(
         "--data-dir", default=".s3auth-dev", help="where S3 data and the dev metagraph live"
     )

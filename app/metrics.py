@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
@@ -26,7 +27,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import ERROR_CODE_KEY
 from app.metagraph import MetagraphCache
+from app.routes.openapi import answer
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -46,6 +49,12 @@ class HttpMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.refusals = Counter(
+            "s3auth_http_refusals",
+            "Refusals by route template and `code` (e.g. storage_unavailable, store_unavailable).",
+            ["route", "code"],
+            registry=registry,
+        )
         # `labels()` validates and locks on every call; the label sets are few and fixed.
         self._answers: dict[tuple[str, int], Counter] = {}
         self._latencies: dict[str, Histogram] = {}
@@ -59,6 +68,9 @@ class HttpMetrics:
             latency = self._latencies[route] = self.latency.labels(route)
         answers.inc()
         latency.observe(seconds)
+
+    def record_refusal(self, route: str, code: str) -> None:
+        self.refusals.labels(route, code).inc()
 
 
 PublicationKind = Literal["dd_list", "validation_results"]
@@ -92,10 +104,11 @@ class PublishedStateCollector(Collector):
     """The served Dynamic Desirability list and the newest validation score, at scrape time."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.app = app
+        self._app = weakref.ref(app)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        services = getattr(self.app.state, "services", None)
+        app = self._app()
+        services = getattr(app.state, "services", None) if app is not None else None
         dd_age = GaugeMetricFamily(
             "s3auth_dd_list_age_seconds",
             "Seconds since the served Dynamic Desirability list was published.",
@@ -123,10 +136,12 @@ class MetagraphCollector(Collector):
     """Reads the cache at scrape time, so the age is current whenever Prometheus looks."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.app = app
+        # Weak: the app holds this collector (through its registry), not the other way round.
+        self._app = weakref.ref(app)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        services = getattr(self.app.state, "services", None)
+        app = self._app()
+        services = getattr(app.state, "services", None) if app is not None else None
         cache: MetagraphCache | None = services.metagraph if services else None
         age = GaugeMetricFamily(
             "s3auth_metagraph_age_seconds", "Seconds since the metagraph was last loaded."
@@ -167,6 +182,29 @@ class MetricsMiddleware:
             matched = scope.get("route")
             route = getattr(matched, "path", None) or "unmatched"
             self.metrics.record(route, status, time.perf_counter() - started)
+            code = scope.get(ERROR_CODE_KEY)
+            if code is not None:
+                self.metrics.record_refusal(route, code)
+
+
+router = APIRouter(tags=["operators"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses=answer(
+        "# TYPE s3auth_metagraph_age_seconds gauge\ns3auth_metagraph_age_seconds 12.5\n",
+        description="Prometheus text exposition format.",
+        media_type=CONTENT_TYPE_LATEST,
+    ),
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of this process (of all workers with PROMETHEUS_MULTIPROC_DIR)."""
+    # Read from the app rather than captured: FastAPI caches endpoint callables for the
+    # life of the process, so a closure here would keep every app alive.
+    registry: CollectorRegistry = request.app.state.scrape_registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_metrics(app: FastAPI) -> None:
@@ -178,13 +216,6 @@ def install_metrics(app: FastAPI) -> None:
     scrape_registry.register(MetagraphCollector(app))
     scrape_registry.register(PublishedStateCollector(app))
     app.state.publications = Publications(registry)
+    app.state.scrape_registry = scrape_registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
-
-    router = APIRouter(tags=["operators"])
-
-    @router.get("/metrics", response_class=Response)
-    async def metrics() -> Response:
-        """Prometheus metrics of this process (of all workers with PROMETHEUS_MULTIPROC_DIR)."""
-        return Response(generate_latest(scrape_registry), media_type=CONTENT_TYPE_LATEST)
-
     app.include_router(router)

@@ -10,14 +10,35 @@ from starlette.responses import Response
 from app.auth.apikeys import require_key
 from app.auth.pipeline import signed
 from app.deps import ServicesDep
+from app.desirability import examples
 from app.desirability.schemas import DDList, Published, PublishRequest
 from app.desirability.validation import parse_entries
+from app.error_codes import HEADER_SIGNATURE_REFUSALS, VALIDATOR_REFUSALS
 from app.metrics import PublicationsDep
 from app.responses import JSONBytes
-from app.routes.openapi import json_body, refusals
+from app.routes.openapi import answer, json_body, refusals, signed_with
 from app.services import Services
 
 router = APIRouter(tags=["dynamic desirability"])
+
+# A GET has no body to parse or to name a hotkey in.
+READ_REFUSALS = tuple(
+    code
+    for code in HEADER_SIGNATURE_REFUSALS
+    if code not in ("invalid_json", "invalid_request", "hotkey_mismatch")
+)
+PUBLISH_REFUSALS = (
+    "invalid_api_key",
+    "invalid_json",
+    "invalid_list",
+    "empty_list",
+    "invalid_entry",
+    "duplicate_id",
+    "payload_too_large",
+    "publish_conflict",
+    "rate_limited",
+    "database_unavailable",
+)
 
 # Neither read spends a per-hotkey quota: the answer comes from memory, and a refused read
 # is silent harm (a validator falls back to a stale built-in list and skews every miner's
@@ -35,7 +56,8 @@ def _answer(services: Services) -> Response:
 @router.get(
     "/dynamic-desirability/miner/get-latest-list",
     response_model=DDList,
-    responses=refusals(400, 401, 404, 429, 503),
+    openapi_extra=signed_with("tao", "btauth"),
+    responses={**answer(examples.LIST_ANSWER), **refusals(codes=(*READ_REFUSALS, "no_list"))},
 )
 async def miner_latest_list(request: Request, services: ServicesDep) -> Response:
     """The newest Dynamic Desirability list (any registered hotkey; empty body signed)."""
@@ -46,7 +68,11 @@ async def miner_latest_list(request: Request, services: ServicesDep) -> Response
 @router.get(
     "/dynamic-desirability/validator/get-latest-list",
     response_model=DDList,
-    responses=refusals(400, 401, 403, 404, 429, 503),
+    openapi_extra=signed_with("tao", "btauth"),
+    responses={
+        **answer(examples.LIST_ANSWER),
+        **refusals(codes=(*READ_REFUSALS, *VALIDATOR_REFUSALS, "no_list")),
+    },
 )
 async def validator_latest_list(request: Request, services: ServicesDep) -> Response:
     """The newest Dynamic Desirability list (validators; empty body signed)."""
@@ -57,8 +83,11 @@ async def validator_latest_list(request: Request, services: ServicesDep) -> Resp
 @router.put(
     "/dynamic-desirability/list",
     response_model=Published,
-    openapi_extra=json_body(PublishRequest),
-    responses=refusals(400, 401, 409, 413, 422, 503),
+    openapi_extra={
+        **json_body(PublishRequest, example=examples.PUBLISH_REQUEST),
+        **signed_with("api_key"),
+    },
+    responses={**answer(examples.PUBLISH_ANSWER), **refusals(codes=PUBLISH_REFUSALS)},
 )
 async def publish_list(
     request: Request,

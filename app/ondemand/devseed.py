@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,8 +93,10 @@ async def seed_jobs(settings: Settings, s3: BaseClient, miner_hotkey: str) -> No
         await db.close()
 
 
-def ondemand_banner(api_url: str, customer_key: str, miner_uri: str, validator_uri: str) -> str:
-    s3auth = f"{sys.executable} -m app.cli ondemand"
+def ondemand_banner(
+    api_url: str, customer_key: str, miner_uri: str, validator_uri: str, cli: str = "s3auth"
+) -> str:
+    s3auth = f"{cli} ondemand"
     return f"""On-demand jobs (two open jobs and one answered job are seeded):
   customer key   {customer_key}
   create a job   {s3auth} create --platform x --keyword '#bittensor' \\

@@ -6,7 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,12 +72,13 @@ async def submissions_of(session: AsyncSession, job_id: str) -> Sequence[Submiss
 
 
 # A miner's window can hold a thousand rows: read them as plain rows (no ORM objects), in
-# the order `views.window_entry` unpacks them.
+# the order `views.job_fragment` and `views.submission_fragment` unpack them. The payload
+# stays JSON text: it goes into the answer as it is, never decoded and encoded again.
 JOB_COLUMNS = (
     Job.id,
     Job.created_at,
     Job.expire_at,
-    Job.payload,
+    cast(Job.payload, Text).label("payload"),
     Job.start_date,
     Job.end_date,
     Job.limit.label("limit"),

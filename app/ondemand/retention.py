@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from app.db import Database
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 PERIOD_SECONDS = 60.0
 BATCH = 200
 BACKGROUND_DEADLINE_SECONDS = 10.0
+LOG_INTERVAL_SECONDS = 60.0
 
 
 class Retention:
@@ -50,11 +52,15 @@ class Retention:
         self._task = asyncio.create_task(self._run(), name="ondemand-retention")
 
     async def _run(self) -> None:
+        next_log = 0.0
         while True:
             try:
                 await self.run_once()
             except ServiceError as exc:
-                logger.warning("deleting old on-demand jobs: %s", exc.detail)
+                # An outage fails every round; one line per interval says why.
+                if time.monotonic() >= next_log:
+                    next_log = time.monotonic() + LOG_INTERVAL_SECONDS
+                    logger.warning("deleting old on-demand jobs: %s", exc.detail)
             except Exception:
                 logger.exception("deleting old on-demand jobs failed")
             await asyncio.sleep(PERIOD_SECONDS)

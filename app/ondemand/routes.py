@@ -11,7 +11,9 @@ from starlette.responses import Response
 from app.auth.apikeys import require_key
 from app.auth.pipeline import Caller, authenticate, parse_body, signed
 from app.deps import ServicesDep
+from app.error_codes import HEADER_SIGNATURE_REFUSALS, VALIDATOR_REFUSALS
 from app.errors import BadRequest, Conflict, NotFound, RateLimited
+from app.ondemand import examples
 from app.ondemand.schemas import (
     ActiveJobs,
     ActiveJobsRequest,
@@ -28,9 +30,13 @@ from app.ondemand.schemas import (
     SubmitRequest,
 )
 from app.responses import JSONBytes
-from app.routes.openapi import json_body, refusals
+from app.routes.openapi import answer, json_body, refusals, signed_with
 
 router = APIRouter(tags=["on-demand"])
+
+CUSTOMER_REFUSALS = ("invalid_api_key", "rate_limited", "database_unavailable")
+# A signed request can also meet the database (and, for reads, storage) being down.
+SIGNED_REFUSALS = (*HEADER_SIGNATURE_REFUSALS, "database_unavailable")
 
 
 async def _customer(
@@ -47,8 +53,23 @@ Customer = Depends(_customer)
     status_code=201,
     response_model=CreatedJob,
     dependencies=[Customer],
-    openapi_extra=json_body(CreateJobRequest),
-    responses=refusals(400, 401, 413, 422, 503),
+    openapi_extra={
+        **json_body(CreateJobRequest, example=examples.CREATE_REQUEST),
+        **signed_with("api_key"),
+    },
+    responses={
+        **answer(examples.CREATE_ANSWER, status=201, description="Created."),
+        **refusals(
+            codes=(
+                *CUSTOMER_REFUSALS,
+                "invalid_json",
+                "payload_too_large",
+                "invalid_request",
+                "expire_at_too_soon",
+                "expire_at_too_late",
+            )
+        ),
+    },
 )
 async def create_job(request: Request, services: ServicesDep) -> Response:
     """Create an on-demand job (x or reddit); miners see it within a second."""
@@ -61,7 +82,13 @@ async def create_job(request: Request, services: ServicesDep) -> Response:
     "/on-demand/constellation/jobs/{job_id}",
     response_model=JobSubmissions,
     dependencies=[Customer],
-    responses=refusals(401, 404, 503),
+    openapi_extra=signed_with("api_key"),
+    responses={
+        **answer(examples.SUBMISSIONS_ANSWER),
+        **refusals(
+            codes=(*CUSTOMER_REFUSALS, "job_not_found", "invalid_request", "storage_unavailable")
+        ),
+    },
 )
 async def job_submissions(job_id: str, services: ServicesDep) -> Response:
     """The job's submissions, with a download URL for each answer that landed."""
@@ -80,8 +107,11 @@ SUBMIT_FAILURES = (NotFound, BadRequest, Conflict)
 @router.post(
     "/on-demand/miner/jobs/active",
     response_model=ActiveJobs,
-    openapi_extra=json_body(ActiveJobsRequest),
-    responses=refusals(400, 401, 413, 422, 429),
+    openapi_extra={
+        **json_body(ActiveJobsRequest, example=examples.ACTIVE_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={**answer(examples.ACTIVE_ANSWER), **refusals(codes=HEADER_SIGNATURE_REFUSALS)},
 )
 async def active_jobs(request: Request, services: ServicesDep) -> Response:
     """Open x and reddit jobs created since `since` (at most 10 minutes ago)."""
@@ -99,8 +129,14 @@ async def active_jobs(request: Request, services: ServicesDep) -> Response:
 @router.post(
     "/on-demand/miner/jobs/submit",
     response_model=SubmitAnswer,
-    openapi_extra=json_body(SubmitRequest),
-    responses=refusals(400, 401, 404, 409, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(SubmitRequest, example=examples.SUBMIT_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={
+        **answer(examples.SUBMIT_ANSWER),
+        **refusals(codes=(*SIGNED_REFUSALS, "job_not_found", "job_expired", "already_submitted")),
+    },
 )
 async def submit_answer(caller: Submitter, services: ServicesDep) -> Response:
     """Register this miner's answer to a job and get the POST form that uploads it."""
@@ -126,25 +162,31 @@ MinerJobsCaller = Annotated[
 ]
 StatsCaller = Annotated[Caller[JobStatsRequest], Depends(signed(JobStatsRequest, "validator"))]
 JobsCaller = Annotated[Caller[JobsRequest], Depends(signed(JobsRequest, "validator"))]
-VALIDATOR_REFUSALS = refusals(400, 401, 403, 413, 422, 429, 503)
+WINDOW_REFUSALS = refusals(codes=(*SIGNED_REFUSALS, *VALIDATOR_REFUSALS))
 
 
 @router.post(
     "/on-demand/validator/miner-jobs",
     response_model=MinerJobs,
-    openapi_extra=json_body(MinerJobsRequest),
-    responses=VALIDATOR_REFUSALS,
+    openapi_extra={
+        **json_body(MinerJobsRequest, example=examples.MINER_JOBS_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={**answer(examples.MINER_JOBS_ANSWER), **WINDOW_REFUSALS},
 )
 async def miner_jobs(caller: MinerJobsCaller, services: ServicesDep) -> Response:
     """A miner's submissions to jobs that expired in the window (clamped to retention)."""
-    return JSONBytes(await services.ondemand.miner_jobs(caller.body))
+    return Response(await services.ondemand.miner_jobs(caller.body), media_type="application/json")
 
 
 @router.post(
     "/on-demand/validator/jobs/stats",
     response_model=JobStats,
-    openapi_extra=json_body(JobStatsRequest),
-    responses=VALIDATOR_REFUSALS,
+    openapi_extra={
+        **json_body(JobStatsRequest, example=examples.STATS_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={**answer(examples.STATS_ANSWER), **WINDOW_REFUSALS},
 )
 async def job_stats(caller: StatsCaller, services: ServicesDep) -> Response:
     """Per platform: jobs that expired in the window, and those with enough landed answers."""
@@ -154,8 +196,11 @@ async def job_stats(caller: StatsCaller, services: ServicesDep) -> Response:
 @router.post(
     "/on-demand/validator/jobs",
     response_model=JobsWithSubmissions,
-    openapi_extra=json_body(JobsRequest),
-    responses=VALIDATOR_REFUSALS,
+    openapi_extra={
+        **json_body(JobsRequest, example=examples.JOBS_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={**answer(examples.JOBS_ANSWER), **WINDOW_REFUSALS},
 )
 async def jobs_with_submissions(caller: JobsCaller, services: ServicesDep) -> Response:
     """Jobs that expired in the window and had submissions, with all their submissions."""

@@ -20,7 +20,7 @@ from app.ondemand.retention import Retention
 from app.ondemand.schemas import JobSpec, JobsRequest, JobStatsRequest, MinerJobsRequest
 from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
-from app.ondemand.views import job_view, submission_view, window_entry
+from app.ondemand.views import JobFragments, job_view, submission_fragment, submission_view
 from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
@@ -45,6 +45,7 @@ class OnDemand:
         self.retention = timedelta(hours=settings.ondemand_retention_hours)
         self.answers = AnswerStore(s3, settings.s3_bucket)
         self.active = ActiveJobs(db)
+        self.job_fragments = JobFragments()
         self.settler = Settler(db, self.answers, retention=self.retention)
         self.cleaner = Retention(db, self.answers, retention=self.retention)
 
@@ -138,14 +139,20 @@ class OnDemand:
         """Windows reaching past retention are clamped, never refused."""
         return max(since, datetime.now(UTC) - self.retention), until
 
-    async def miner_jobs(self, request: MinerJobsRequest) -> dict[str, Any]:
+    async def miner_jobs(self, request: MinerJobsRequest) -> bytes:
+        """The `{"jobs": [{"job", "submission"}]}` answer, as JSON bytes (up to ~1 MB)."""
         since, until = self._window(request.expired_since, request.expired_until)
         async with self.db.session() as session:
             rows = await repository.miner_jobs(
                 session, request.miner_hotkey, since, until, request.limit
             )
         urls = self._answer_urls(rows)
-        return {"jobs": [window_entry(row, url) for row, url in zip(rows, urls, strict=True)]}
+        jobs = self.job_fragments.get
+        entries = [
+            b'{"job":' + jobs(row) + b',"submission":' + submission_fragment(row, url) + b"}"
+            for row, url in zip(rows, urls, strict=True)
+        ]
+        return b'{"jobs":[' + b",".join(entries) + b"]}"
 
     async def stats(self, request: JobStatsRequest) -> dict[str, Any]:
         since, until = self._window(request.expired_since, request.expired_until)

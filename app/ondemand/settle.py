@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -31,6 +32,7 @@ CLAIM_TTL = timedelta(seconds=60)
 PERIOD_SECONDS = 2.0
 BATCH = 20
 BACKGROUND_DEADLINE_SECONDS = 10.0
+LOG_INTERVAL_SECONDS = 60.0
 
 
 class Settler:
@@ -87,11 +89,15 @@ class Settler:
         self._task = asyncio.create_task(self._run(), name="ondemand-settle")
 
     async def _run(self) -> None:
+        next_log = 0.0
         while True:
             try:
                 await self.run_once()
             except ServiceError as exc:
-                logger.warning("recording landed on-demand answers: %s", exc.detail)
+                # An outage fails every round; one line per interval says why.
+                if time.monotonic() >= next_log:
+                    next_log = time.monotonic() + LOG_INTERVAL_SECONDS
+                    logger.warning("recording landed on-demand answers: %s", exc.detail)
             except Exception:
                 logger.exception("recording landed on-demand answers failed")
             await asyncio.sleep(PERIOD_SECONDS)

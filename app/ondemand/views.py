@@ -45,22 +45,24 @@ def submission_view(submission: Submission, url: str | None) -> dict[str, Any]:
     }
 
 
-def window_entry(row: Sequence[Any], url: str | None) -> dict[str, Any]:
-    """`{"job", "submission"}` from a row of `repository.miner_jobs` (a thousand per answer)."""
-    (job_id, created, expires, payload, start, end, limit, mode) = row[:8]
-    (_, hotkey, incentive, submitted, path, size, etag, modified) = row[8:]
-    return {
-        "job": {
-            "id": job_id,
-            "created_at": created.isoformat(),
-            "expire_at": expires.isoformat(),
-            "job": payload,
-            "start_date": start and start.isoformat(),
-            "end_date": end and end.isoformat(),
-            "limit": limit,
-            "keyword_mode": mode,
-        },
-        "submission": {
+def _compact(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def job_fragment(row: Sequence[Any]) -> bytes:
+    """A job's JSON from a `repository.miner_jobs` row, its `job` object spliced in as stored."""
+    (job_id, created, expires, payload_json, start, end, limit, mode) = row[:8]
+    head = _compact({"id": job_id, "created_at": iso(created), "expire_at": iso(expires)})
+    tail = _compact(
+        {"start_date": iso(start), "end_date": iso(end), "limit": limit, "keyword_mode": mode}
+    )
+    return f'{head[:-1]},"job":{payload_json},{tail[1:]}'.encode()
+
+
+def submission_fragment(row: Sequence[Any], url: str | None) -> bytes:
+    (job_id, hotkey, incentive, submitted, path, size, etag, modified) = row[8:]
+    return _compact(
+        {
             "job_id": job_id,
             "miner_hotkey": hotkey,
             "miner_incentive": incentive,
@@ -69,6 +71,23 @@ def window_entry(row: Sequence[Any], url: str | None) -> dict[str, Any]:
             "s3_presigned_url": url,
             "s3_content_length": size,
             "s3_etag": etag,
-            "s3_last_modified": modified and modified.isoformat(),
-        },
-    }
+            "s3_last_modified": iso(modified),
+        }
+    ).encode()
+
+
+class JobFragments:
+    """Rendered jobs by id. Jobs never change, and validators read the same jobs for every
+    miner they score, so each job is rendered about once rather than once per miner."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._cache: dict[str, bytes] = {}
+
+    def get(self, row: Sequence[Any]) -> bytes:
+        fragment = self._cache.get(row[0])
+        if fragment is None:
+            if len(self._cache) >= self.size:
+                self._cache.clear()
+            fragment = self._cache[row[0]] = job_fragment(row)
+        return fragment

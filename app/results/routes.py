@@ -9,10 +9,13 @@ from starlette.responses import Response
 
 from app.auth.pipeline import Caller, signed
 from app.deps import ServicesDep
+from app.desirability.routes import READ_REFUSALS
+from app.error_codes import HEADER_SIGNATURE_REFUSALS, TRUSTED_REFUSALS, VALIDATOR_REFUSALS
 from app.metrics import PublicationsDep
 from app.responses import JSONBytes
+from app.results import examples
 from app.results.schemas import Results, ResultsBody, Upserted, check_results
-from app.routes.openapi import json_body, refusals
+from app.routes.openapi import answer, json_body, refusals, signed_with
 
 router = APIRouter(tags=["validation results"])
 
@@ -29,8 +32,22 @@ Reader = Annotated[Caller[None], Depends(signed(None, "validator"))]
 @router.post(
     "/s3-validation/results",
     response_model=Upserted,
-    openapi_extra=json_body(ResultsBody),
-    responses=refusals(400, 401, 403, 413, 422, 503),
+    openapi_extra={
+        **json_body(ResultsBody, example=examples.PUBLISH_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={
+        **answer(examples.PUBLISH_ANSWER),
+        **refusals(
+            codes=(
+                *HEADER_SIGNATURE_REFUSALS,
+                *TRUSTED_REFUSALS,
+                "score_too_large",
+                "invalid_score",
+                "database_unavailable",
+            )
+        ),
+    },
 )
 async def publish_results(
     caller: Publisher, services: ServicesDep, publications: PublicationsDep
@@ -44,7 +61,11 @@ async def publish_results(
 @router.get(
     "/s3-validation/results",
     response_model=Results,
-    responses=refusals(400, 401, 403, 429, 503),
+    openapi_extra=signed_with("tao", "btauth"),
+    responses={
+        **answer(examples.RESULTS_ANSWER),
+        **refusals(codes=(*READ_REFUSALS, *VALIDATOR_REFUSALS, "database_unavailable")),
+    },
 )
 async def read_results(_: Reader, services: ServicesDep) -> Response:
     """Every miner's latest published score (validators; empty body signed)."""

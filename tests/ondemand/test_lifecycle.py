@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,7 +52,7 @@ def window(job: Job) -> dict[str, Any]:
 def miner_jobs(client: TestClient, job: Job, hotkey: str) -> list[dict[str, Any]]:
     request = MinerJobsRequest(miner_hotkey=hotkey, **window(job))
     answer = on_app_loop(client, services_of(client).ondemand.miner_jobs, request)
-    return answer["jobs"]  # type: ignore[no-any-return]
+    return json.loads(answer)["jobs"]  # type: ignore[no-any-return]
 
 
 def job_with_two_submissions(client: TestClient) -> tuple[Job, UploadForm]:
@@ -165,3 +166,20 @@ def test_retention_deletes_old_jobs_submissions_and_answers(
     assert count_rows(od_client, Job) == 0
     assert count_rows(od_client, Submission) == 0
     assert seaweed.keys(bucket) == []
+
+
+def test_window_renders_jobs_exactly_as_every_other_answer(od_client: TestClient) -> None:
+    from app.ondemand.views import job_view
+
+    job_id = create_job(
+        od_client,
+        job={"platform": "x", "usernames": ["über", "tao"]},
+        start_date="2026-08-05T10:00:00Z",
+        limit=7,
+        keyword_mode="all",
+    )
+    submit(od_client, job_id, MINER_A)
+    job = job_row(od_client, job_id)
+    for _ in range(2):  # rendered, then from the rendered-jobs cache
+        [entry] = miner_jobs(od_client, job, MINER_A)
+        assert entry["job"] == job_view(job)

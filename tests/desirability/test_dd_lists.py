@@ -273,3 +273,11 @@ def test_replica_with_a_lagging_clock_still_publishes_a_later_version(
     served = signed_get(dd_client, subnet.validator.hotkey, VALIDATOR_PATH).json()
     assert served["version"] == second
     assert served["generated_at"] == first["generated_at"]
+
+
+def test_label_with_a_nul_character_is_published_and_served(
+    dd_client: TestClient, subnet: Subnet
+) -> None:
+    assert publish(dd_client, [entry(label="#a\u0000b")]).status_code == 200
+    served = signed_get(dd_client, subnet.validator.hotkey, VALIDATOR_PATH).json()
+    assert served["entries"][0]["label"] == "#a\u0000b"

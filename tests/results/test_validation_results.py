@@ -183,3 +183,12 @@ def test_reading_before_any_publication_is_an_empty_list(
     read = get_results(results_client, subnet.validator)
     assert read.status_code == 200
     assert read.json() == {"results": []}
+
+
+def test_score_with_a_nul_character_is_stored_as_sent(
+    results_client: TestClient, subnet: Subnet
+) -> None:
+    score = {"note": "a\u0000b", "validation_passed": True}
+    response = post_results(results_client, subnet.validator, one(subnet.miner, score))
+    assert response.status_code == 200, response.text
+    assert stored(results_client)[subnet.miner.hotkey.ss58_address].score == score

@@ -7,7 +7,7 @@ so this module must not pull in the server's web stack.
 
 from __future__ import annotations
 
-from bittensor.sp_core import CRYPTO_SR25519, verify
+from app.auth.keys import sr25519_signature_is_valid
 
 # How far ahead of the server's clock a timestamp may be (clients' clocks drift).
 MAX_FUTURE_SKEW_SECONDS = 60
@@ -26,7 +26,4 @@ def timestamp_is_fresh(timestamp: int, now: float, max_age_seconds: float) -> bo
 
 
 def signature_is_valid(hotkey: str, message: str, signature: bytes) -> bool:
-    try:
-        return bool(verify(message.encode(), signature, hotkey, CRYPTO_SR25519))
-    except ValueError:
-        return False
+    return sr25519_signature_is_valid(hotkey, message.encode(), signature)

@@ -103,6 +103,7 @@ def create_app(
             replay_store=replay_store,
         )
         app.state.services = services
+        await services.replay.open()
         services.metagraph.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)

@@ -58,6 +58,7 @@ def refuse_weak_keys(headers: Mapping[str, str]) -> None:
 class BtauthProof:
     hotkey: str
     replay_key: str
+    signed_at: float  # unix seconds, from the nonce
 
 
 def verify_btauth(
@@ -94,5 +95,7 @@ def verify_btauth(
     if caller.crypto_type != CRYPTO_SR25519:  # refused above; kept in case headers differ
         raise AuthFailed("Only sr25519 hotkeys are accepted.", code="unsupported_crypto")
     return BtauthProof(
-        hotkey=caller.hotkey_ss58, replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}"
+        hotkey=caller.hotkey_ss58,
+        replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}",
+        signed_at=caller.nonce_ns / 1e9,
     )

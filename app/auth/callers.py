@@ -56,6 +56,7 @@ class Proof:
     replay_key: str
     replay_ttl: float
     btauth: bool
+    signed_at: float  # unix seconds the signature claims; see app/auth/replay.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,13 @@ def prove_hotkey(
             raise BadRequest(
                 "The body's hotkey differs from the btauth/1 hotkey.", code="hotkey_mismatch"
             )
-        return Proof(proof.hotkey, proof.replay_key, NONCE_TTL_SECONDS, btauth=True)
+        return Proof(
+            proof.hotkey,
+            proof.replay_key,
+            NONCE_TTL_SECONDS,
+            btauth=True,
+            signed_at=proof.signed_at,
+        )
     if legacy_message is None:
         raise AuthFailed(
             "This endpoint needs btauth/1 signed-request headers.", code="missing_auth"
@@ -171,6 +178,7 @@ def prove_hotkey(
         "sig:" + signature.hex(),
         max_age + MAX_FUTURE_SKEW_SECONDS + 1,
         btauth=False,
+        signed_at=body.timestamp,
     )
 
 
@@ -188,7 +196,9 @@ async def claim_once(proof: Proof, services: Services) -> None:
     # btauth/1 nonces are always single-use; that is part of the protocol.
     if not (proof.btauth or services.settings.replay_protection):
         return
-    if not await services.replay.claim(proof.replay_key, proof.replay_ttl):
+    if not await services.replay.claim(
+        proof.replay_key, proof.replay_ttl, signed_at=proof.signed_at
+    ):
         raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
 
 

@@ -119,6 +119,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Starlette's slash redirect builds an absolute URL from the Host header, so any
+        # client could make this service point others at a host of its choosing. No
+        # deployed client adds a trailing slash; such paths are 404 like any unknown one.
+        redirect_slashes=False,
         # Metrics are Prometheus (/metrics). FastAPI's own OpenTelemetry hooks check for
         # providers on every request and cost ~15 µs on the miner path even when none is set.
         telemetry=NO_TELEMETRY,

@@ -20,6 +20,7 @@ from app.metrics import install_metrics
 from app.middleware import BodySizeLimit
 from app.routes import docs, health, miners, validators
 from app.services import Services
+from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
@@ -61,6 +62,7 @@ def build_services(
 ) -> Services:
     source = metagraph_source or metagraph_source_for(settings)
     s3 = s3_client or make_s3_client(settings)
+    storage = StorageCalls()
     return Services(
         settings=settings,
         metagraph=MetagraphCache(
@@ -77,7 +79,9 @@ def build_services(
             settings.s3_bucket,
             settings.sources,
             max_age_seconds=settings.discovery_cache_seconds,
+            storage=storage,
         ),
+        storage=storage,
     )
 
 

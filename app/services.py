@@ -9,6 +9,7 @@ from botocore.client import BaseClient
 from app.auth.replay import ReplayStore
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
+from app.storage.calls import StorageCalls
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
@@ -23,10 +24,12 @@ class Services:
     replay: ReplayStore
     limits: RateLimits
     discovery: FolderDiscovery
+    storage: StorageCalls  # where every blocking S3 call runs (app/storage/calls.py)
 
     async def close(self) -> None:
         await self.metagraph.stop()
         await self.discovery.close()
+        self.storage.close()
         await self.replay.close()
         await self.limits.close()
         self.s3.close()

@@ -35,6 +35,16 @@ SIGNATURE_MAX_AGE = 3600
 FLOOR_PATHS = ("/livez", "/healthcheck")
 MINER = ("miner", "/get-folder-access", "miner")
 VALIDATOR = ("validator", "/get-validator-access", "validator")
+MINER_LIMITED = ("miner_limited", "/get-folder-access", "miner")
+# Limits on, at values a deployment behind a proxy uses: the proxy's few addresses carry
+# everyone (a high per-IP limit), each miner hotkey gets its hourly quota (high enough
+# that the bench's 256 hotkeys are not refused, so the row measures counting, not 429s).
+LIMITS_ON = {
+    "RATE_LIMIT_IP": "1000000/minute",
+    "RATE_LIMIT_MINER": "1000000/hour",
+    "RATE_LIMIT_VALIDATOR": "1000000/hour",
+}
+LIMITED_CLIENT_IPS = 4
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -92,64 +102,96 @@ def bench_build(
 ) -> dict[str, Any]:
     log = work / f"service-{build.name.replace('/', '_')}.log"
     endpoints: dict[str, Any] = {}
-    port = free_ports(1)[0]
-    with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as service:
+    with ServiceProcess(env, port=free_ports(1)[0], source_dir=build.source_dir, log_path=log) as (
+        service
+    ):
         paths = service.routes()
         floor = next(p for p in FLOOR_PATHS if service.answers(p))
         print(f"[{build.name}] floor route: {floor}", flush=True)
-        warm = max(1, round(args.max_rps * args.warmup * 1.1))
-        count = max(1, round(args.max_rps * args.seconds * 1.1))
-        plan = [(FLOOR, floor, None), MINER, VALIDATOR]
-        for name, path, kind in plan:
+        for name, path, kind in [(FLOOR, floor, None), MINER, VALIDATOR]:
             if kind == "validator" and path not in paths:
                 endpoints[name] = {"path": path, "skipped": "not in this build"}
                 print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
                 continue
-            bodies = warm_bodies = None
-            if kind is not None:
-                started = time.monotonic()
-                signed = signed_bodies(neurons, kind, warm + count, max_age=SIGNATURE_MAX_AGE)
-                warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
-                bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
-                print(
-                    f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
-                    f"in {time.monotonic() - started:.1f} s",
-                    flush=True,
-                )
-            method = "GET" if kind is None else "POST"
-            common = dict(method=method, connections=args.connections, threads=args.threads)
-            run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
-            statuses_before = service.answers_by_status(path)
-            cpu_before = service.cpu_seconds()
-            svg = RESULTS / f"{args.name}-{build.name.replace('/', '_')}-{name}.svg"
-            with flame_graph(service.pid, svg, args.seconds, enabled=args.profile):
-                result = run_wrk(
-                    service.base_url + path, bodies=bodies, seconds=args.seconds, **common
-                )
-            # CPU time per answer: steadier than req/s when other processes share the cores.
-            cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
-            statuses = service.answers_by_status(path) - statuses_before
-            endpoints[name] = {
-                "path": path,
-                **result.to_json(),
-                "server_answers_by_status": dict(statuses),
-                "server_cpu_us_per_request": round(cpu_us, 1),
-                **service.memory_mb(),
-            }
-            print(
-                f"[{build.name}] {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
-                f"{result.non_200} non-200, {cpu_us:.0f} µs of server CPU per request; "
-                f"the service counted {dict(statuses) or 'no answers'}",
-                flush=True,
-            )
-            if result.body_wraps:
-                print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
+            endpoints[name] = measure(build, args, service, work, neurons, name, path, kind)
         memory = service.memory_mb()
+    # Limits at production-like values, counted per miner hotkey and per client IP.
+    limited_env = {**env, **LIMITS_ON}
+    with ServiceProcess(
+        limited_env, port=free_ports(1)[0], source_dir=build.source_dir, log_path=log
+    ) as service:
+        name, path, kind = MINER_LIMITED
+        endpoints[name] = measure(
+            build, args, service, work, neurons, name, path, kind, client_ips=LIMITED_CLIENT_IPS
+        )
+        endpoints[name]["label"] = f"{path} (limits on)"
     return {
         "name": build.name,
         "commit": build.commit,
         "endpoints": endpoints,
         "peak_rss_mb": round(memory["peak_rss_mb"], 1),
+    }
+
+
+def measure(
+    build: Build,
+    args: argparse.Namespace,
+    service: ServiceProcess,
+    work: Path,
+    neurons: list[Any],
+    name: str,
+    path: str,
+    kind: str | None,
+    *,
+    client_ips: int = 0,
+) -> dict[str, Any]:
+    warm = max(1, round(args.max_rps * args.warmup * 1.1))
+    count = max(1, round(args.max_rps * args.seconds * 1.1))
+    bodies = warm_bodies = None
+    if kind is not None:
+        started = time.monotonic()
+        # The service refuses signatures dated before it started (its replay horizon).
+        signed = signed_bodies(
+            neurons,
+            kind,
+            warm + count,
+            max_age=SIGNATURE_MAX_AGE,
+            not_before=service.started_at,
+        )
+        warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
+        bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
+        print(
+            f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
+            f"in {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+    method = "GET" if kind is None else "POST"
+    common = dict(
+        method=method, connections=args.connections, threads=args.threads, client_ips=client_ips
+    )
+    run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
+    statuses_before = service.answers_by_status(path)
+    cpu_before = service.cpu_seconds()
+    svg = RESULTS / f"{args.name}-{build.name.replace('/', '_')}-{name}.svg"
+    with flame_graph(service.pid, svg, args.seconds, enabled=args.profile):
+        result = run_wrk(service.base_url + path, bodies=bodies, seconds=args.seconds, **common)
+    # CPU time per answer: steadier than req/s when other processes share the cores.
+    cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
+    statuses = service.answers_by_status(path) - statuses_before
+    print(
+        f"[{build.name}] {name} {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
+        f"{result.non_200} non-200, {cpu_us:.0f} µs of server CPU per request; "
+        f"the service counted {dict(statuses) or 'no answers'}",
+        flush=True,
+    )
+    if result.body_wraps:
+        print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
+    return {
+        "path": path,
+        **result.to_json(),
+        "server_answers_by_status": dict(statuses),
+        "server_cpu_us_per_request": round(cpu_us, 1),
+        **service.memory_mb(),
     }
 
 

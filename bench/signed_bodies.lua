@@ -1,5 +1,7 @@
 -- wrk script: each request carries the next pre-signed body, never one twice.
--- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE]
+-- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE [CLIENT_IPS]]
+-- BODIES_FILE may be "" for none; CLIENT_IPS > 0 adds X-Forwarded-For from that many
+-- addresses in turn (10.77.0.1, 10.77.0.2, ...).
 -- Threads take disjoint slices (every n-th line), so no body is sent twice by two threads.
 
 local threads = {}
@@ -15,16 +17,31 @@ function init(args)
   local method = args[1] or "GET"
   local thread_count = tonumber(args[2] or "1")
   local bodies = args[3]
+  if bodies == "" then
+    bodies = nil
+  end
+  local client_ips = tonumber(args[4] or "0")
   local path = wrk.path
   requests = {}
+  local function headers_for(index)
+    local headers = {}
+    if bodies ~= nil then
+      headers["Content-Type"] = "application/json"
+    end
+    if client_ips > 0 then
+      headers["X-Forwarded-For"] = "10.77.0." .. tostring(index % client_ips + 1)
+    end
+    return headers
+  end
   if bodies == nil then
-    requests[1] = wrk.format(method, path)
+    for index = 0, math.max(client_ips, 1) - 1 do
+      requests[#requests + 1] = wrk.format(method, path, headers_for(index))
+    end
   else
-    local headers = { ["Content-Type"] = "application/json" }
     local index = 0
     for line in io.lines(bodies) do
       if index % thread_count == id then
-        requests[#requests + 1] = wrk.format(method, path, headers, line)
+        requests[#requests + 1] = wrk.format(method, path, headers_for(index), line)
       end
       index = index + 1
     end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,9 +62,22 @@ def test_validator_bodies_are_distinct_and_signed_by_validators(neurons: list[Ne
     assert {b["hotkey"] for b in bodies} <= validators
 
 
-def test_too_many_bodies_for_the_window_is_refused_up_front(neurons: list[Neuron]) -> None:
-    with pytest.raises(ValueError, match="SIGNATURE_MAX_AGE_SECONDS"):
-        signed_bodies(neurons[:1], "miner", 10_000, max_age=120)
+def test_bodies_never_predate_the_service_and_stay_distinct(neurons: list[Neuron]) -> None:
+    now = 1_800_000_000
+    bodies = signed_bodies(neurons[:1], "miner", 200, max_age=3600, now=now, not_before=now - 5)
+
+    assert min(json.loads(b)["timestamp"] for b in bodies) >= now - 5
+    assert len(set(bodies)) == 200  # the same message signed again is a new signature
+
+
+def test_bodies_signed_after_the_start_are_all_granted(
+    neurons: list[Neuron], bench_client: TestClient
+) -> None:
+    bodies = signed_bodies(neurons[:2], "miner", 300, max_age=3600, not_before=int(time.time()))
+
+    statuses = [bench_client.post("/get-folder-access", content=b).status_code for b in bodies]
+
+    assert statuses == [200] * len(bodies)
 
 
 def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(

@@ -28,7 +28,7 @@ class ServiceProcess:
         self.source_dir = source_dir
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
-        self.started_at = 0  # unix seconds before the process was started
+        self.started_at = 0  # unix seconds, whole, by which the service was serving
 
     @property
     def base_url(self) -> str:
@@ -39,7 +39,6 @@ class ServiceProcess:
         # The checkout under test comes first, so a --compare build runs its own code.
         env["PYTHONPATH"] = str(self.source_dir)
         log = self.log_path.open("ab")
-        self.started_at = int(time.time())
         self._process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--workers", "1"],
             # Its own directory, so no developer's .env changes the configuration.
@@ -51,6 +50,7 @@ class ServiceProcess:
         )
         log.close()
         self._wait_healthy()
+        self.started_at = int(time.time())
         return self
 
     @property

@@ -14,15 +14,8 @@ from app.auth.callers import (
     authorize_reader,
     authorize_validator,
 )
-from app.services import Services
+from app.services import Services, get_services
 from config import Settings
-
-
-# Async, though they do not await: FastAPI runs plain `def` dependencies in a thread pool,
-# which costs more than the whole of what they do.
-async def get_services(request: Request) -> Services:
-    return request.app.state.services
-
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 

@@ -31,15 +31,21 @@ from config import Settings
 
 logger = logging.getLogger(__name__)
 
-LimitScope = Literal["ip", "miner", "validator"]
-HotkeyKind = Literal["miner", "validator"]
+LimitScope = Literal["ip", "miner", "validator", "ondemand_poll", "ondemand_failures"]
+HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
 # request shares one IP, and a limited health check would take the instance out of service.
 UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/metrics"})
 FAIL_OPEN_LOG_INTERVAL_SECONDS = 60.0
 
-WHO = {"ip": "this IP address", "miner": "this miner hotkey", "validator": "this validator hotkey"}
+WHO = {
+    "ip": "this IP address",
+    "miner": "this miner hotkey",
+    "validator": "this validator hotkey",
+    "ondemand_poll": "this miner hotkey's on-demand polls",
+    "ondemand_failures": "this miner hotkey's failed on-demand submissions",
+}
 
 
 def parse_limits(value: str) -> tuple[RateLimitItem, ...]:
@@ -87,6 +93,8 @@ class RateLimits:
             "ip": parse_limits(settings.rate_limit_ip),
             "miner": parse_limits(settings.rate_limit_miner),
             "validator": parse_limits(settings.rate_limit_validator),
+            "ondemand_poll": parse_limits(settings.rate_limit_ondemand_poll),
+            "ondemand_failures": parse_limits(settings.rate_limit_ondemand_failures),
         }
         self._next_fail_open_log = 0.0
 
@@ -130,6 +138,10 @@ class RateLimits:
             retry_after = max(1, math.ceil(stats.reset_time - time.time()))
         except StoreUnavailable:
             pass
+        # Miners read "409" anywhere in an error as "file already exists"; a second later
+        # is as good an answer.
+        while "409" in str(retry_after):
+            retry_after += 1
         raise RateLimited(
             f"Too many requests from {WHO[scope]}: the limit is {item}; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},

@@ -17,8 +17,8 @@ from app.errors import add_exception_handlers
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
-from app.middleware import BodySizeLimit
-from app.routes import docs, health, miners, validators
+from app.middleware import BodySizeLimit, CollapseSlashes
+from app.routes import docs, health, miner_folders, miners, validators
 from app.services import Services
 from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
@@ -135,8 +135,11 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     # Added after (so outside) the body limit: the per-IP count comes before anything else.
     app.add_middleware(IpRateLimit)
+    app.add_middleware(CollapseSlashes)
     install_metrics(app)
     app.include_router(miners.router)
+    app.include_router(miners.file_router)
+    app.include_router(miner_folders.router)
     app.include_router(validators.router)
     app.include_router(health.router)
     docs.mount_docs(app)

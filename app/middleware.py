@@ -1,6 +1,8 @@
-"""Refuses any request body over a hard ceiling before a route reads it."""
+"""ASGI guards that run before routing: a hard body ceiling, and paths made canonical."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,3 +56,26 @@ class BodySizeLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+_SLASHES = re.compile(r"//+")
+
+
+class CollapseSlashes:
+    """Routes `//get-file-presigned-urls` as `/get-file-presigned-urls`.
+
+    Some deployed validators join a base URL that ends in `/` with a path that starts
+    with one; the doubled slash must still reach the route.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "//" in scope["path"]:
+            scope = dict(scope)
+            scope["path"] = _SLASHES.sub("/", scope["path"])
+            scope["raw_path"] = re.sub(rb"//+", b"/", scope.get("raw_path") or b"") or None
+            if scope["raw_path"] is None:
+                del scope["raw_path"]
+        await self.app(scope, receive, send)

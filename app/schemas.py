@@ -29,7 +29,11 @@ class SignedBody(BaseModel):
 
 class FolderAccessRequest(SignedBody):
     coldkey: str = Field(max_length=64, description="Coldkey owning the hotkey, SS58.")
-    source: str = Field(max_length=64, description="Data source, e.g. `x` or `reddit`.")
+    source: str | None = Field(
+        None,
+        max_length=64,
+        description="Data source, e.g. `x` or `reddit` (seed era); omit for the hotkey folder.",
+    )
 
 
 class ValidatorAccessRequest(SignedBody):
@@ -47,6 +51,8 @@ class FolderAccess(BaseModel):
     region: str
     min_bytes: int
     max_bytes: int
+    method: str = Field("POST", description="Always POST: a folder grant is a POST policy.")
+    structure_info: dict[str, str] = Field(description="`folder_structure`: the folder.")
 
 
 class ErrorBody(BaseModel):
@@ -107,3 +113,64 @@ class FileList(BaseModel):
 class FileUrls(BaseModel):
     urls: dict[str, str] = Field(description="Presigned GET URL per requested key.")
     expiry: str
+
+
+class MinerSpecificAccessRequest(SignedBody):
+    miner_hotkey: str = Field(max_length=64, description="Hotkey of the miner to list, SS58.")
+
+
+class MinerSpecificAccess(BaseModel):
+    miner_url: str = Field(description="Presigned ListObjectsV2 URL of the miner's folder.")
+    prefix: str
+    expiry: str = Field(description="When the URL stops working (ISO-8601 UTC).")
+    expiry_seconds: int
+
+
+class FileUploadUrlRequest(BaseModel):
+    job_id: str = Field(max_length=1024, description="Dynamic Desirability job id.")
+    filename: str = Field(
+        max_length=1024,
+        description="`data_<YYYYMMDD>_<HHMMSS>_<rows>_<16 lower-case hex>.parquet`.",
+    )
+
+
+class FileUploadUrl(BaseModel):
+    s3_key: str
+    url: str = Field(description="POST the form (or PUT the bytes) here.")
+    fields: dict[str, str] = Field(description="Every form field, `key` included; {} for PUT.")
+    expires_in_seconds: int
+    method: str = Field(description="`POST` or `PUT`.")
+
+
+class MinerListRequest(SignedBody):
+    miner_hotkey: str = Field(max_length=64, description="Hotkey of the miner to list, SS58.")
+    continuation_token: str | None = Field(
+        None, max_length=4096, description="`NextContinuationToken` of the previous page."
+    )
+
+
+class MinerList(BaseModel):
+    list_url: str = Field(description="Presigned ListObjectsV2 URL of one page.")
+    expires_in_seconds: int
+
+
+class MinerFiles(SignedBody):
+    miner_hotkey: str = Field(max_length=64, description="Hotkey of the miner, SS58.")
+    file_keys: list[Annotated[str, Field(max_length=2048)]] = Field(
+        min_length=1, max_length=1000, description="Keys under the miner's hotkey folder."
+    )
+    expiry_hours: float = Field(1, gt=0, le=3, description="Hours the URLs live, at most 3.")
+
+
+class MinerFileUrl(BaseModel):
+    presigned_url: str
+    file_key: str
+    expires_in_seconds: int
+    file_name: str
+
+
+class MinerFileUrls(BaseModel):
+    miner_hotkey: str
+    expiry_hours: float
+    file_urls: dict[str, MinerFileUrl]
+    invalid_files: list[str]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from botocore.client import BaseClient
+from fastapi import Request
 
 from app.auth.replay import ReplayStore
 from app.limits import RateLimits
@@ -33,3 +34,9 @@ class Services:
         await self.replay.close()
         await self.limits.close()
         self.s3.close()
+
+
+# Async, though it does not await: FastAPI runs plain `def` dependencies in a thread pool,
+# which costs more than the whole of what they do.
+async def get_services(request: Request) -> Services:
+    return request.app.state.services

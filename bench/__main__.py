@@ -15,6 +15,7 @@ import secrets
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from bench.load import WrkMissing, find_wrk, run_wrk
 from bench.profile import flame_graph
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
-from bench.subnet import bench_neurons, signed_bodies, write_metagraph
+from bench.subnet import Neuron, bench_neurons, signed_bodies, write_metagraph
+from bench.tao import tao_requests
 
 RESULTS = REPO / "bench" / "results"
 BUCKET = "bench-bucket"
@@ -33,12 +35,37 @@ BUCKET = "bench-bucket"
 SIGNATURE_MAX_AGE = 3600
 # Builds from before /livez have /healthcheck stand in (dearer: it reads the metagraph).
 FLOOR_PATHS = ("/livez", "/healthcheck")
-MINER = ("miner", "/get-folder-access", "miner")
-VALIDATOR = ("validator", "/get-validator-access", "validator")
-MINER_LIMITED = ("miner_limited", "/get-folder-access", "miner")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured endpoint and how its distinct signed requests are made."""
+
+    name: str
+    path: str
+    method: str = "POST"
+    legacy: str | None = None  # "miner" or "validator": legacy body signatures
+    recipe: str | None = None  # a bench.tao recipe: Tao v2 signed headers
+    signers: str = "miners"  # who signs Tao v2 requests: "miners" or "validators"
+    # Run on a service with LIMITS_ON, the requests coming from LIMITED_CLIENT_IPS addresses.
+    limits: bool = False
+
+    @property
+    def signed(self) -> bool:
+        return self.legacy is not None or self.recipe is not None
+
+
+SCENARIOS = (
+    Scenario("miner", "/get-folder-access", legacy="miner"),
+    Scenario("validator", "/get-validator-access", legacy="validator"),
+    Scenario("miner-tao", "/get-folder-access", recipe="hotkey_folder_grant"),
+    Scenario("upload-url", "/get-file-upload-url", recipe="file_upload_url"),
+    Scenario("miner-list", "/get-miner-list", recipe="miner_list", signers="validators"),
+    Scenario("miner-limits", "/get-folder-access", legacy="miner", limits=True),
+)
 # Limits on, at values a deployment behind a proxy uses: the proxy's few addresses carry
-# everyone (a high per-IP limit), each miner hotkey gets its hourly quota (high enough
-# that the bench's 256 hotkeys are not refused, so the row measures counting, not 429s).
+# everyone (a high per-IP limit), and each of the 256 hotkeys has an hourly quota high
+# enough that the row measures the counting, not 429s.
 LIMITS_ON = {
     "RATE_LIMIT_IP": "1000000/minute",
     "RATE_LIMIT_MINER": "1000000/hour",
@@ -78,7 +105,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also run the git ref REF (or a checkout directory), side by side",
     )
     parser.add_argument("--only-compare", action="store_true", help="run only the --compare build")
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated scenarios to run besides the floor: "
+        + ", ".join(s.name for s in SCENARIOS),
+    )
     return parser.parse_args(argv)
+
+
+def chosen_scenarios(only: str | None) -> list[Scenario]:
+    if not only:
+        return list(SCENARIOS)
+    names = {name.strip() for name in only.split(",")}
+    unknown = names - {s.name for s in SCENARIOS}
+    if unknown:
+        raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
+    return [s for s in SCENARIOS if s.name in names]
+
+
+def signed_requests(
+    scenario: Scenario, neurons: list[Neuron], count: int, not_before: int
+) -> list[bytes]:
+    """`not_before`: when the service started; its replay store refuses older signatures."""
+    if scenario.legacy is not None:
+        return signed_bodies(
+            neurons, scenario.legacy, count, max_age=SIGNATURE_MAX_AGE, not_before=not_before
+        )
+    assert scenario.recipe is not None
+    signers = (
+        [n for n in neurons if n.is_validator] if scenario.signers == "validators" else neurons
+    )
+    return tao_requests(neurons, signers, scenario.recipe, count)
 
 
 def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) -> dict[str, str]:
@@ -94,6 +152,8 @@ def service_env(metagraph: Path, s3: SeaweedServer, credentials: S3Credentials) 
         "RATE_LIMIT_STORAGE": "memory://",
         "REPLAY_PROTECTION": "true",
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
+        "TRUSTED_VALIDATORS": "*",
     }
 
 
@@ -102,34 +162,30 @@ def bench_build(
 ) -> dict[str, Any]:
     log = work / f"service-{build.name.replace('/', '_')}.log"
     endpoints: dict[str, Any] = {}
-    with ServiceProcess(env, port=free_ports(1)[0], source_dir=build.source_dir, log_path=log) as (
-        service
-    ):
-        paths = service.routes()
-        floor = next(p for p in FLOOR_PATHS if service.answers(p))
-        print(f"[{build.name}] floor route: {floor}", flush=True)
-        for name, path, kind in [(FLOOR, floor, None), MINER, VALIDATOR]:
-            if kind == "validator" and path not in paths:
-                endpoints[name] = {"path": path, "skipped": "not in this build"}
-                print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
-                continue
-            endpoints[name] = measure(build, args, service, work, neurons, name, path, kind)
-        memory = service.memory_mb()
-    # Limits at production-like values, counted per miner hotkey and per client IP.
-    limited_env = {**env, **LIMITS_ON}
-    with ServiceProcess(
-        limited_env, port=free_ports(1)[0], source_dir=build.source_dir, log_path=log
-    ) as service:
-        name, path, kind = MINER_LIMITED
-        endpoints[name] = measure(
-            build, args, service, work, neurons, name, path, kind, client_ips=LIMITED_CLIENT_IPS
-        )
-        endpoints[name]["label"] = f"{path} (limits on)"
+    scenarios = chosen_scenarios(args.only)
+    memory: dict[str, float] = {}
+    for limited in (False, True):
+        group = [s for s in scenarios if s.limits == limited]
+        if limited and not group:
+            continue
+        service_env = {**env, **LIMITS_ON} if limited else env
+        port = free_ports(1)[0]
+        with ServiceProcess(
+            service_env, port=port, source_dir=build.source_dir, log_path=log
+        ) as service:
+            if not limited:
+                floor = next(p for p in FLOOR_PATHS if service.answers(p))
+                print(f"[{build.name}] floor route: {floor}", flush=True)
+                group = [Scenario(FLOOR, floor, method="GET"), *group]
+            for scenario in group:
+                endpoints[scenario.name] = measure(build, args, service, work, neurons, scenario)
+            if not limited:
+                memory = service.memory_mb()
     return {
         "name": build.name,
         "commit": build.commit,
         "endpoints": endpoints,
-        "peak_rss_mb": round(memory["peak_rss_mb"], 1),
+        "peak_rss_mb": round(memory.get("peak_rss_mb", 0.0), 1),
     }
 
 
@@ -139,35 +195,30 @@ def measure(
     service: ServiceProcess,
     work: Path,
     neurons: list[Any],
-    name: str,
-    path: str,
-    kind: str | None,
-    *,
-    client_ips: int = 0,
+    scenario: Scenario,
 ) -> dict[str, Any]:
+    name, path = scenario.name, scenario.path
+    if path not in service.routes():
+        print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
+        return {"path": path, "skipped": "not in this build"}
     warm = max(1, round(args.max_rps * args.warmup * 1.1))
     count = max(1, round(args.max_rps * args.seconds * 1.1))
     bodies = warm_bodies = None
-    if kind is not None:
+    if scenario.signed:
         started = time.monotonic()
-        # The service refuses signatures dated before it started (its replay horizon).
-        signed = signed_bodies(
-            neurons,
-            kind,
-            warm + count,
-            max_age=SIGNATURE_MAX_AGE,
-            not_before=service.started_at,
-        )
+        signed = signed_requests(scenario, neurons, warm + count, service.started_at)
         warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
         bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
         print(
-            f"[{build.name}] signed {len(signed)} distinct {kind} bodies "
+            f"[{build.name}] signed {len(signed)} distinct {name} requests "
             f"in {time.monotonic() - started:.1f} s",
             flush=True,
         )
-    method = "GET" if kind is None else "POST"
     common = dict(
-        method=method, connections=args.connections, threads=args.threads, client_ips=client_ips
+        method=scenario.method,
+        connections=args.connections,
+        threads=args.threads,
+        client_ips=LIMITED_CLIENT_IPS if scenario.limits else 0,
     )
     run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
     statuses_before = service.answers_by_status(path)
@@ -208,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     print(
-        "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty), replay "
+        "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty) except the "
+        "miner-limits row, replay "
         f"protection ON (memory://), SeaweedFS as S3 with {args.folders} miner folders, "
         f"256-neuron metagraph file; wrk "
         f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
@@ -240,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": args.seconds,
             "warmup_seconds": args.warmup,
             "workers": 1,
-            "rate_limits": "off",
+            "rate_limits": {"default": "off", "miner-limits": LIMITS_ON},
+            "auth": "legacy body signatures and Tao v2 headers, a fresh nonce per request",
             "replay_protection": "on (memory://)",
             "s3": "SeaweedFS on loopback",
             "miner_folders": args.folders,

@@ -13,7 +13,7 @@ FLOOR = "floor"
 
 def table(results: dict[str, Any]) -> str:
     header = (
-        f"{'build':<12} {'endpoint':<36} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} "
+        f"{'build':<12} {'scenario':<12} {'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} "
         f"{'p99 ms':>7} {'non-200':>8} {'vs floor':>9} {'CPU µs/req':>11}"
     )
     lines = [header, "-" * len(header)]
@@ -22,16 +22,17 @@ def table(results: dict[str, Any]) -> str:
         for name, figures in build["endpoints"].items():
             if figures.get("skipped"):
                 lines.append(
-                    f"{build['name']:<12} {figures['path']:<36} skipped: {figures['skipped']}"
+                    f"{build['name']:<12} {name:<12} {figures['path']:<24} "
+                    f"skipped: {figures['skipped']}"
                 )
                 continue
             rps = figures["requests_per_second"]
             ratio = f"{rps / floor['requests_per_second']:.2f}" if floor and name != FLOOR else ""
-            label = figures.get("label") or figures["path"] + (" (floor)" if name == FLOOR else "")
             latency = figures["latency_ms"]
             lines.append(
-                f"{build['name']:<12} {label:<36} {rps:>8.0f} {latency['p50']:>7.2f} "
-                f"{latency['p90']:>7.2f} {latency['p99']:>7.2f} {figures['non_200']:>8} {ratio:>9} "
+                f"{build['name']:<12} {name:<12} {figures['path']:<24} {rps:>8.0f} "
+                f"{latency['p50']:>7.2f} {latency['p90']:>7.2f} {latency['p99']:>7.2f} "
+                f"{figures['non_200']:>8} {ratio:>9} "
                 f"{figures['server_cpu_us_per_request']:>11.0f}"
             )
         lines.append(f"{build['name']:<12} peak RSS of the worker: {build['peak_rss_mb']:.1f} MB")
@@ -61,7 +62,7 @@ def write_png(results: dict[str, Any], path: Path) -> Path | None:
             values = [figures["latency_ms"][p] for p in PERCENTILES]
             style = "--" if name == FLOOR else "-"
             label = (
-                f"{build['name']}: {figures.get('label') or figures['path']} "
+                f"{build['name']}: {name} {figures['path']} "
                 f"({figures['requests_per_second']:.0f} req/s)"
             )
             axes.plot(PERCENTILES, values, style, marker="o", label=label)

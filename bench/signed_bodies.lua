@@ -1,8 +1,30 @@
 -- wrk script: each request carries the next pre-signed body, never one twice.
 -- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE [CLIENT_IPS]]
 -- BODIES_FILE may be "" for none; CLIENT_IPS > 0 adds X-Forwarded-For from that many
--- addresses in turn (10.77.0.1, 10.77.0.2, ...).
+-- addresses in turn (10.77.0.1, 10.77.0.2, ...), so per-IP limits count several clients.
 -- Threads take disjoint slices (every n-th line), so no body is sent twice by two threads.
+-- A line is a JSON body, or tab-separated "Name: value" headers followed by the body
+-- (signed-header schemes such as Tao v2 sign each request's headers).
+
+local function parse_line(line)
+  if not line:find("\t", 1, true) then
+    return { ["Content-Type"] = "application/json" }, line
+  end
+  local parts = {}
+  for part in (line .. "\t"):gmatch("([^\t]*)\t") do
+    parts[#parts + 1] = part
+  end
+  local headers = {}
+  for i = 1, #parts - 1 do
+    local name, value = parts[i]:match("^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
+  local body = parts[#parts]
+  if body == "" then
+    body = nil
+  end
+  return headers, body
+end
 
 local threads = {}
 local next_id = 0
@@ -21,27 +43,24 @@ function init(args)
     bodies = nil
   end
   local client_ips = tonumber(args[4] or "0")
-  local path = wrk.path
-  requests = {}
-  local function headers_for(index)
-    local headers = {}
-    if bodies ~= nil then
-      headers["Content-Type"] = "application/json"
-    end
+  local function forwarded(headers, index)
     if client_ips > 0 then
       headers["X-Forwarded-For"] = "10.77.0." .. tostring(index % client_ips + 1)
     end
     return headers
   end
+  local path = wrk.path
+  requests = {}
   if bodies == nil then
     for index = 0, math.max(client_ips, 1) - 1 do
-      requests[#requests + 1] = wrk.format(method, path, headers_for(index))
+      requests[#requests + 1] = wrk.format(method, path, forwarded({}, index))
     end
   else
     local index = 0
     for line in io.lines(bodies) do
       if index % thread_count == id then
-        requests[#requests + 1] = wrk.format(method, path, headers_for(index), line)
+        local headers, body = parse_line(line)
+        requests[#requests + 1] = wrk.format(method, path, forwarded(headers, index), body)
       end
       index = index + 1
     end

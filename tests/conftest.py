@@ -194,6 +194,8 @@ def make_settings(metagraph_file: Path) -> SettingsFactory:
             "rate_limit_ip": "",
             "rate_limit_miner": "",
             "rate_limit_validator": "",
+            "rate_limit_ondemand_poll": "",
+            "rate_limit_ondemand_failures": "",
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

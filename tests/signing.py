@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import uuid
 from typing import Any
 
 from bittensor import http_auth
 from bittensor.sp_core import Keypair
 
 from app.auth.legacy import miner_message, validator_message
+from app.auth.tao import tao_message
 
 
 def key(name: str) -> Keypair:
@@ -59,3 +62,35 @@ def btauth_request(
     headers = http_auth.sign(hotkey, method="POST", path=path, body=raw, receiver_ss58=receiver)
     headers["Content-Type"] = "application/json"
     return raw, headers
+
+
+def tao_headers(
+    hotkey: Keypair,
+    body: bytes = b"",
+    *,
+    nonce: str | None = None,
+    timestamp_ms: int | None = None,
+    hex_signature: bool = False,
+) -> dict[str, str]:
+    """The five X-Tao-* headers today's clients send, signing `body` exactly as given."""
+    nonce = str(uuid.uuid4()) if nonce is None else nonce
+    ts = str(round(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+    signature = bytes(hotkey.sign(tao_message(body, nonce, ts)))
+    encoded = signature.hex() if hex_signature else base64.b64encode(signature).decode()
+    return {
+        "X-Tao-Version": "2",
+        "X-Tao-Timestamp": ts,
+        "X-Tao-Nonce": nonce,
+        "X-Tao-Signed-By": hotkey.ss58_address,
+        "X-Tao-Signature": encoded,
+    }
+
+
+def compact(body: dict[str, Any]) -> bytes:
+    """JSON as pydantic's `model_dump_json` writes it: no spaces."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def spaced(body: dict[str, Any]) -> bytes:
+    """JSON as `json.dumps` writes it by default: `", "` and `": "`."""
+    return json.dumps(body).encode()

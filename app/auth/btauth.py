@@ -97,5 +97,6 @@ def verify_btauth(
     return BtauthProof(
         hotkey=caller.hotkey_ss58,
         replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}",
+        # The btauth/1 nonce is the signing time in nanoseconds.
         signed_at=caller.nonce_ns / 1e9,
     )

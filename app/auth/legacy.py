@@ -17,8 +17,23 @@ def miner_message(coldkey: str, source: str, timestamp: int) -> str:
     return f"s3:access:{coldkey}:{source}:{timestamp}"
 
 
+def hotkey_miner_message(coldkey: str, hotkey: str, timestamp: int) -> str:
+    """`/get-folder-access` of hotkey-era miners (no `source` in the body)."""
+    return f"s3:data:access:{coldkey}:{hotkey}:{timestamp}"
+
+
 def validator_message(timestamp: int) -> str:
     return f"s3:validator:access:{timestamp}"
+
+
+def miner_listing_message(miner_hotkey: str, timestamp: int) -> str:
+    """`/get-miner-specific-access` and `/get-miner-list`."""
+    return f"s3:validator:miner:{miner_hotkey}:{timestamp}"
+
+
+def miner_files_message(miner_hotkey: str, validator_hotkey: str, timestamp: int) -> str:
+    """`/get-file-presigned-urls`."""
+    return f"s3:validator:files:{miner_hotkey}:{validator_hotkey}:{timestamp}"
 
 
 def timestamp_is_fresh(timestamp: int, now: float, max_age_seconds: float) -> bool:

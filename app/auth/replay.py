@@ -13,12 +13,15 @@ than accepted twice.
 
 `claim(key, ttl_seconds, signed_at=...)` takes `signed_at` as the unix time the signature
 says it was made (legacy and Tao v2 timestamps, btauth/1 nonces); omitted, no horizon
-applies. Horizons are whole seconds, rounded down, because legacy timestamps are: a
-signature made in the second the store started is accepted. That is safe because no
-restart (of the service or of Redis) completes within the second it began. What it
-cannot cover: a signature dated ahead of its signer's real time (clients' clocks may run
-up to 60 s fast) and used before the restart could be replayed after it while its date
-is still after the horizon.
+applies. Horizons are whole seconds, rounded down, because legacy timestamps are. A store
+that starts (the process, or the service finding no horizon in Redis) backdates its
+horizon by `START_GRACE_SECONDS`, so a client that signed just before the start is not
+refused: that is safe because no restart completes that quickly (importing the service
+alone takes longer), so the previous process accepted nothing that recent. A horizon
+reset because Redis lost its data while the service ran gets no grace. Not covered: a
+signature dated ahead of its signer's real time (clients' clocks may run up to 60 s
+fast) and used before the restart could be replayed after it while its date is still
+after the horizon.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from app.stores import StoreUnavailable, bounded, redis_pool
 logger = logging.getLogger(__name__)
 
 
+START_GRACE_SECONDS = 1.0
+
+
 def whole_second(now: float) -> float:
     return float(math.floor(now))
 
@@ -52,7 +58,7 @@ class SignedBeforeStore(AuthFailed):
 
 
 class ReplayStore(Protocol):
-    async def claim(self, key: str, ttl_seconds: float, signed_at: float | None = None) -> bool:
+    async def claim(self, key: str, ttl_seconds: float, *, signed_at: float | None = None) -> bool:
         """True the first time `key` is claimed within its ttl, False afterwards.
 
         Raises SignedBeforeStore when `signed_at` is before the store's horizon.
@@ -61,6 +67,10 @@ class ReplayStore(Protocol):
 
     async def open(self) -> None:
         """Start remembering: the horizon is set no later than this."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Makes a claimed key claimable again (its request was refused after the claim)."""
         ...
 
     async def close(self) -> None: ...
@@ -80,12 +90,12 @@ class MemoryReplayStore:
         self._expires: dict[bytes, float] = {}
         self._max_entries = max_entries
         self._next_sweep = 0.0
-        self.horizon = whole_second(time.time())
+        self.horizon = whole_second(time.time()) - START_GRACE_SECONDS
 
     async def open(self) -> None:
         return None
 
-    async def claim(self, key: str, ttl_seconds: float, signed_at: float | None = None) -> bool:
+    async def claim(self, key: str, ttl_seconds: float, *, signed_at: float | None = None) -> bool:
         if signed_at is not None and signed_at < self.horizon:
             raise SignedBeforeStore()
         now = time.monotonic()
@@ -97,6 +107,9 @@ class MemoryReplayStore:
             self._sweep(now)
         self._expires[key_digest] = now + ttl_seconds
         return True
+
+    async def release(self, key: str) -> None:
+        self._expires.pop(_digest(key), None)
 
     def _sweep(self, now: float) -> None:
         self._expires = {k: t for k, t in self._expires.items() if t > now}
@@ -144,11 +157,12 @@ class RedisReplayStore:
         # Redis is down now, the first claim writes it.
         try:
             async with bounded("replay"):
-                await self._client.set(self.HORIZON_KEY, repr(whole_second(time.time())), nx=True)
+                horizon = whole_second(time.time()) - START_GRACE_SECONDS
+                await self._client.set(self.HORIZON_KEY, repr(horizon), nx=True)
         except StoreUnavailable:
             logger.warning("replay store (Redis) unreachable at start; horizon set on first use")
 
-    async def claim(self, key: str, ttl_seconds: float, signed_at: float | None = None) -> bool:
+    async def claim(self, key: str, ttl_seconds: float, *, signed_at: float | None = None) -> bool:
         args = (
             repr(whole_second(time.time())),
             "" if signed_at is None else repr(float(signed_at)),
@@ -159,6 +173,10 @@ class RedisReplayStore:
         if result == -1:
             raise SignedBeforeStore()
         return result == 1
+
+    async def release(self, key: str) -> None:
+        async with bounded("replay"):
+            await self._client.delete(self.PREFIX + key)
 
     async def close(self) -> None:
         await self._client.aclose(close_connection_pool=True)

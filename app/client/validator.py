@@ -49,6 +49,8 @@ class ValidatorAccess:
                     for source, entry in folders.items()
                 }
                 for coldkey, folders in urls.get("miners", {}).items()
+                # `list_all_miners` (a URL) sits beside the folders.
+                if isinstance(folders, dict)
             }
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ClientError(

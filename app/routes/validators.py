@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Response
 
 from app.deps import DownloaderCaller, ReaderCaller, ServicesDep, ValidatorCaller
-from app.routes.miners import miner_folder
 from app.routes.openapi import json_body, refusals
 from app.schemas import (
     FileEntry,
@@ -20,6 +19,7 @@ from app.schemas import (
     ValidatorAccessRequest,
 )
 from app.storage.bundle import bundle_urls_json
+from app.storage.layout import coldkey_folder
 from app.storage.listing import list_page
 
 router = APIRouter(tags=["validators"])
@@ -72,7 +72,7 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
         services.storage,
         services.s3,
         settings.s3_bucket,
-        miner_folder(body.source, body.coldkey),
+        coldkey_folder(body.source, body.coldkey),
         token=body.continuation_token,
         max_keys=body.max_keys,
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from json.encoder import encode_basestring_ascii as json_string
 
-from app.storage.discovery import Folders, source_prefix
+from app.storage.discovery import Folders
+from app.storage.layout import DATA_PREFIX, HOTKEY_FOLDERS_PREFIX, coldkey_folder, source_prefix
 from app.storage.presign import Presigner
 
 # Strings made only of these need no JSON escaping: SS58 names and most folder names.
@@ -20,10 +21,6 @@ _PLAIN = re.compile(r"[A-Za-z0-9._~/:?&=%+-]*")
 
 def _quoted(text: str) -> str:
     return f'"{text}"' if _PLAIN.fullmatch(text) else json_string(text)
-
-
-def folder_prefix(source: str, name: str) -> str:
-    return f"{source_prefix(source)}{name}/"
 
 
 def bundle_urls_json(
@@ -39,7 +36,9 @@ def bundle_urls_json(
         else json_string
     )
 
-    (all_data,) = list_urls(["data/"], expires_in=expires_in, delimiter="/")
+    all_data, all_miners = list_urls(
+        [DATA_PREFIX, HOTKEY_FOLDERS_PREFIX], expires_in=expires_in, delimiter="/"
+    )
     source_prefixes = [source_prefix(source) for source in sources]
     source_urls = list_urls(source_prefixes, expires_in=expires_in, delimiter="/")
     sources_json = ",".join(
@@ -50,14 +49,18 @@ def bundle_urls_json(
     per_name: dict[str, list[str]] = {}
     for source in sources:
         names = folders.by_source.get(source, ())
-        prefixes = [folder_prefix(source, name) for name in names]
+        prefixes = [coldkey_folder(source, name) for name in names]
         urls = list_urls(prefixes, expires_in=expires_in)
         source_key = _quoted(source)
         for name, prefix, url in zip(names, prefixes, urls, strict=True):
             entry = f'{source_key}:{{"list_files":{url_quoted(url)},"prefix":{_quoted(prefix)}}}'
             per_name.setdefault(name, []).append(entry)
+    # Hotkey-era validators list `data/hotkey=` from here; no SS58 name can clash with it.
     miners_json = ",".join(
-        f"{_quoted(name)}:{{{','.join(entries)}}}" for name, entries in per_name.items()
+        [
+            f'"list_all_miners":{url_quoted(all_miners)}',
+            *(f"{_quoted(name)}:{{{','.join(entries)}}}" for name, entries in per_name.items()),
+        ]
     )
     return (
         f'{{"global":{{"list_all_data":{url_quoted(all_data)}}},'

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from botocore.client import BaseClient
 
 from app.storage.calls import CALL_DEADLINE_SECONDS, StorageCalls, StorageUnavailable
+from app.storage.layout import source_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,6 @@ class Folders:
 
     def __len__(self) -> int:
         return sum(len(names) for names in self.by_source.values())
-
-
-def source_prefix(source: str) -> str:
-    return f"data/{source}/"
 
 
 def list_folder_names(client: BaseClient, bucket: str, source: str) -> tuple[str, ...]:

@@ -149,6 +149,59 @@ class Presigner:
         )
         return UploadForm(url=self.addressing.post_url, fields=fields)
 
+    def key_upload_form(
+        self,
+        key: str,
+        *,
+        min_bytes: int,
+        max_bytes: int,
+        expires_in: int,
+        content_type: str | None = None,
+    ) -> UploadForm:
+        """A POST form for exactly `key` (carried in its fields) and sizes in range."""
+        now = int(self.clock())
+        signer = self.signer(now)
+        fields = {"key": key}
+        conditions: list[Any] = [
+            ["content-length-range", min_bytes, max_bytes],
+            {"bucket": self.bucket},
+            {"key": key},
+        ]
+        if content_type is not None:
+            fields["Content-Type"] = content_type
+            conditions.append({"Content-Type": content_type})
+        fields = signer.post_fields(
+            expiration=time.strftime(POLICY_EXPIRATION, time.gmtime(now + expires_in)),
+            conditions=conditions,
+            fields=fields,
+        )
+        return UploadForm(url=self.addressing.post_url, fields=fields)
+
+    def put_url(self, key: str, *, expires_in: int) -> str:
+        """A PutObject URL for exactly `key`; only `host` is signed, so any body is taken."""
+        where = self.addressing
+        path = where.object_path + encode_key(key)
+        query = self.signer().presign_query(
+            host=where.host, path=path, params=[], expires_in=expires_in, method="PUT"
+        )
+        return f"{where.origin}{path}?{query}"
+
+    def page_url(self, prefix: str, *, expires_in: int, token: str | None = None) -> str:
+        """A ListObjectsV2 URL of one page of `prefix`, from `token` on when given."""
+        if token is None:
+            return self.list_url(prefix, expires_in=expires_in)
+        where = self.addressing
+        params = [
+            ("continuation-token", encode(token)),
+            ("encoding-type", "url"),
+            ("list-type", "2"),
+            ("prefix", encode(prefix)),
+        ]
+        query = self.signer().presign_query(
+            host=where.host, path=where.bucket_path, params=params, expires_in=expires_in
+        )
+        return f"{where.origin}{where.bucket_path}?{query}"
+
     def list_url(self, prefix: str, *, expires_in: int, delimiter: str | None = None) -> str:
         """A ListObjectsV2 URL for `prefix`; keys come back URL-encoded, as botocore asks."""
         return self.list_urls([prefix], expires_in=expires_in, delimiter=delimiter)[0]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 from bench import __main__ as bench_main
 from bench.subnet import NEURONS, VALIDATORS, Neuron, bench_neurons, signed_bodies, write_metagraph
+from bench.tao import tao_requests
 from tests.conftest import SettingsFactory
 
 
@@ -89,3 +90,39 @@ def test_missing_wrk_exits_non_zero_and_says_how_to_install_it(
 
     assert code == 2
     assert "apt-get install -y wrk" in capsys.readouterr().err
+
+
+def as_request(line: bytes) -> tuple[dict[str, str], bytes]:
+    """A bench line as signed_bodies.lua sends it: tab-separated headers, then the body."""
+    *headers, body = line.decode().split("\t")
+    return dict(h.split(": ", 1) for h in headers), body.encode()
+
+
+@pytest.mark.parametrize(
+    ("recipe", "path", "signers"),
+    [
+        ("hotkey_folder_grant", "/get-folder-access", "miners"),
+        ("miner_list", "/get-miner-list", "validators"),
+    ],
+)
+def test_every_tao_request_is_accepted_once(
+    neurons: list[Neuron],
+    make_settings: SettingsFactory,
+    tmp_path: Path,
+    recipe: str,
+    path: str,
+    signers: str,
+) -> None:
+    metagraph = write_metagraph(tmp_path / "bench-metagraph.json", neurons)
+    settings = make_settings(metagraph_file=metagraph, trusted_validators="*")
+    chosen = [n for n in neurons if n.is_validator] if signers == "validators" else neurons
+    with TestClient(create_app(settings)) as client:
+        # Signed once the service runs, as the bench does: older ones predate its store.
+        lines = tao_requests(neurons, chosen, recipe, 300)
+        requests = [as_request(line) for line in lines]
+        statuses = [client.post(path, content=b, headers=h).status_code for h, b in requests]
+        again = client.post(path, content=requests[0][1], headers=requests[0][0])
+
+    assert len({h["X-Tao-Nonce"] for h, _ in requests}) == 300
+    assert statuses == [200] * 300
+    assert again.json()["code"] == "replayed"

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-import app.auth.callers as callers
+import app.auth.pipeline as callers
 from app.auth.replay import MemoryReplayStore
 from app.limits import client_key
 from app.main import create_app

@@ -252,7 +252,7 @@ def test_malformed_field_is_refused_and_grants_nothing(
     assert "fields" not in response.json()
 
 
-@pytest.mark.parametrize("missing", ["coldkey", "source", "hotkey", "timestamp", "signature"])
+@pytest.mark.parametrize("missing", ["coldkey", "hotkey", "timestamp", "signature"])
 def test_missing_field_is_422(client: TestClient, subnet: Subnet, missing: str) -> None:
     body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address)
     del body[missing]

@@ -25,7 +25,7 @@ def test_bundle_json_round_trips_every_folder_name_with_its_own_url() -> None:
         "list_miners": presigner.list_url("data/reddit/", expires_in=600, delimiter="/"),
         "prefix": "data/reddit/",
     }
-    assert set(urls["miners"]) == set(ODD_NAMES)
+    assert set(urls["miners"]) - {"list_all_miners"} == set(ODD_NAMES)
     assert set(urls["miners"]["5Fplain"]) == {"x", "reddit"}
     for name in ODD_NAMES:
         entry = urls["miners"][name]["x"]

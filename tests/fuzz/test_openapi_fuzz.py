@@ -2,7 +2,7 @@
 
 The operations are read from the app's own schema, so endpoints added later are fuzzed
 without touching this file. Bodies come from each operation's request schema (valid
-shapes with hostile values) or are arbitrary bytes; requests are btauth/1-signed by a
+shapes with hostile values) or are arbitrary bytes; requests are signed (btauth/1 or Tao v2) by a
 registered validator, a registered miner or an unregistered key, or carry junk auth
 headers, or none. Whatever is sent: no 5xx, and every refusal is `{"detail", "code"}`.
 Examples are bounded and derandomized (the same on every run).
@@ -28,6 +28,7 @@ from app.main import create_app
 from config import Settings
 from tests.conftest import Subnet
 from tests.fuzz.schema_strategies import Hints, from_schema
+from tests.signing import tao_headers
 
 EXAMPLES_PER_OPERATION = 60
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -80,6 +81,11 @@ def value_hints(subnet: Subnet) -> Hints:
         "timestamp": st.integers(now - 400, now + 100),
         "expiry": st.integers(now - 10, now + 200_000),
         "job_id": st.one_of(st.uuids().map(str), st.text(max_size=20)),
+        "filename": st.builds(
+            lambda rows, tail: f"data_20260805_141502_{rows}_{tail}.parquet",
+            st.integers(0, 10**6),
+            st.text("0123456789abcdef", min_size=16, max_size=16),
+        ),
     }
 
 
@@ -179,15 +185,23 @@ def test_no_input_makes_a_5xx_or_a_malformed_refusal(
         target=path_strategy(path, operation),
         raw=raw_bodies(operation, value_hints(subnet)),
         signer=st.sampled_from(sorted(signers)),
+        scheme=st.sampled_from(["btauth", "tao"]),
         junk=JUNK_AUTH,
         content_type=st.sampled_from(["application/json", None, "text/plain"]),
     )
     def fuzz(
-        target: str, raw: bytes, signer: str, junk: dict[str, str], content_type: str | None
+        target: str,
+        raw: bytes,
+        signer: str,
+        scheme: str,
+        junk: dict[str, str],
+        content_type: str | None,
     ) -> None:
         headers = dict(junk)
         keypair = signers[signer]
-        if keypair is not None:
+        if keypair is not None and scheme == "tao":
+            headers = tao_headers(keypair, raw)
+        elif keypair is not None:
             headers = http_auth.sign(keypair, method=method.upper(), path=target, body=raw)
         if content_type is not None:
             headers["Content-Type"] = content_type

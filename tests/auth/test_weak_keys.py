@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +135,18 @@ def test_btauth_declaring_sr25519_explicitly_still_works(
     response = weak_client.post(VALIDATOR_PROBE, content=raw, headers=headers)
 
     assert response.status_code == 200, response.text
+
+
+def test_tao_v2_signed_by_identity_key_is_401(weak_client: TestClient) -> None:
+    headers = {
+        "X-Tao-Version": "2",
+        "X-Tao-Timestamp": str(round(time.time() * 1000)),
+        "X-Tao-Nonce": str(uuid.uuid4()),
+        "X-Tao-Signed-By": ZERO_KEY,
+        "X-Tao-Signature": base64.b64encode(IDENTITY_SIGNATURE).decode(),
+    }
+
+    response = weak_client.post(VALIDATOR_PROBE, content=b"{}", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_signature"

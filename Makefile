@@ -6,14 +6,18 @@ BENCH_STAMP := $(VENV)/.bench-installed
 
 .PHONY: run test lint bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+# The client (./client) goes second: it owns the `s3auth` script, which replacing an older
+# install of the service would remove.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	$(BIN)/pip install --quiet -e ./client
 	touch $(STAMP)
 
+# Another port: make run PORT=8001 (or S3AUTH_DEV_PORT=8001 in the environment).
 run: $(STAMP)
-	$(BIN)/s3auth dev
+	$(BIN)/s3auth dev $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,4 +36,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info client/build client/*.egg-info

@@ -1,4 +1,8 @@
-"""`s3auth`: run the service or the embedded development stack, and the client commands."""
+"""The service's `s3auth` commands (serve, dev, metagraph), registered into the client's CLI.
+
+The `s3auth` command itself belongs to the light `s3auth-client` package; this module is
+its `s3auth.commands` entry point, so installing the service adds these commands.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from app.client.cli import add_client_commands
 from config import Settings, describe_errors
+from s3auth_client.cli import Subparsers, add_client_commands
+from s3auth_client.commands import base_parser
 
 if TYPE_CHECKING:
     from app.metagraph.sources import MetagraphSource
@@ -102,13 +107,9 @@ def _add_metagraph_commands(
     export.set_defaults(handler=_metagraph_export, chain_source=chain_source)
 
 
-def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="s3auth",
-        description="Scoped S3 access for a Bittensor subnet's miners and validators.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_server_commands(
+    commands: Subparsers, *, chain_source: SourceFactory = chain_source_for
+) -> None:
     serve = commands.add_parser(
         "serve",
         help="run the API with the configuration from the environment",
@@ -126,13 +127,19 @@ def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.
         description="Start SeaweedFS on loopback, create the bucket, write a development "
         "metagraph with printed test keys, and serve the API until Ctrl-C.",
     )
-    dev.add_argument("--port", type=int, default=8000, help="API port (default: 8000)")
+    dev.add_argument("--port", type=int, help="API port (default: S3AUTH_DEV_PORT, else 8000)")
     dev.add_argument(
         "--data-dir", default=".s3auth-dev", help="where S3 data and the dev metagraph live"
     )
     dev.set_defaults(handler=_dev)
 
     _add_metagraph_commands(commands, chain_source)
+
+
+def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.ArgumentParser:
+    """Every command of an installation with the service: its own and the client's."""
+    parser, commands = base_parser()
+    add_server_commands(commands, chain_source=chain_source)
     add_client_commands(commands)
     return parser
 

@@ -6,22 +6,82 @@ keys, and the API runs against both until Ctrl-C.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets
+import socket
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bittensor.sp_core import Keypair
 
-from app.auth.legacy import miner_message
-from app.seaweed import S3Credentials, SeaweedServer
+from app.seaweed import S3Credentials, SeaweedServer, find_weed
 from app.serve import serve
 from config import Settings
+from s3auth_client.legacy import miner_message
 
 DEV_BUCKET = "data-universe-storage"
 DEV_MINERS = 3
+DEFAULT_DEV_PORT = 8000
+PORT_ENV = "S3AUTH_DEV_PORT"
+LOCK_NAME = "dev.lock"
+
+
+class DevRefusal(Exception):
+    """Why the dev stack cannot start, in one sentence for the terminal."""
+
+
+def dev_port(flag: int | None, environ: dict[str, str] | None = None) -> int:
+    """--port, else S3AUTH_DEV_PORT, else 8000."""
+    if flag is not None:
+        return flag
+    value = (os.environ if environ is None else environ).get(PORT_ENV, "").strip()
+    if not value:
+        return DEFAULT_DEV_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise DevRefusal(f"{PORT_ENV}={value!r} is not a port number.")
+    return int(value)
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As uvicorn binds: a port in TIME_WAIT from a previous run is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise DevRefusal(
+                f"port {port} on {host} is not available ({exc.strerror}); "
+                f"pick another with `make run PORT={port + 1}` or `s3auth dev --port {port + 1}`."
+            ) from None
+
+
+def lock_data_dir(root: Path) -> IO[str]:
+    """Holds an exclusive lock on the data folder for as long as the returned file is open.
+
+    Two stacks on one folder would share SeaweedFS's store; the second one's weed would
+    die on the store's locks with an unhelpful message.
+    """
+    handle = (root / LOCK_NAME).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "unknown"
+        handle.close()
+        raise DevRefusal(
+            f"{root} is in use by another `s3auth dev` (pid {owner}); stop it, or give this "
+            "one its own folder with `s3auth dev --data-dir DIR`."
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 @dataclass(frozen=True)
@@ -99,7 +159,7 @@ def example_request(api_url: str, key: DevKey) -> str:
     return f"""{sys.executable} - <<'EOF'
 import json, time, urllib.request
 from bittensor.sp_core import Keypair
-from app.auth.legacy import miner_message
+from s3auth_client.legacy import miner_message
 hotkey = Keypair.create_from_uri("{key.hotkey_uri}")
 coldkey = "{coldkey}"
 timestamp = int(time.time())
@@ -127,6 +187,17 @@ def example_curl(api_url: str, key: DevKey) -> str:
     return f"curl -s -X POST {api_url}/get-folder-access -d '{body}'"
 
 
+def cli_path() -> str:
+    """How to call `s3auth` from the checkout: the virtualenv's bin is usually not on PATH."""
+    beside = Path(sys.executable).parent / "s3auth"
+    if not beside.exists():
+        return "s3auth"
+    try:
+        return os.path.relpath(beside)
+    except ValueError:
+        return str(beside)
+
+
 def banner(settings: Settings, endpoint_url: str, keys: list[DevKey]) -> str:
     api_url = f"http://{settings.host}:{settings.port}"
     rows = "\n".join(
@@ -135,6 +206,8 @@ def banner(settings: Settings, endpoint_url: str, keys: list[DevKey]) -> str:
         for key in keys
     )
     miner = keys[0]
+    validator = next(key for key in keys if key.role == "validator")
+    cli = cli_path()
     return f"""
 s3auth dev: development stack (these keys are public; never use them on a real subnet)
 
@@ -151,13 +224,33 @@ Ask for a miner grant, signed now (valid {settings.signature_max_age_seconds} s,
 Or sign a fresh request each time:
 {example_request(api_url, miner)}
 
+With the command-line client ({cli}):
+  {cli} miner upload README.md --source x --url {api_url} \\
+      --hotkey-uri {miner.hotkey_uri} --coldkey {miner.coldkey.ss58_address}
+  {cli} validator ls --source x --url {api_url} --hotkey-uri {validator.hotkey_uri}
+  {cli} validator get --source x --miner {miner.coldkey.ss58_address} --out ./downloaded \\
+      --url {api_url} --hotkey-uri {validator.hotkey_uri}
+
 Ctrl-C stops the API and SeaweedFS.
 """
 
 
-def run_dev(*, port: int, data_dir: str | Path, host: str = "127.0.0.1") -> int:
+def run_dev(*, port: int | None, data_dir: str | Path, host: str = "127.0.0.1") -> int:
     root = Path(data_dir).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        port = dev_port(port)
+        root.mkdir(parents=True, exist_ok=True)
+        find_weed()
+        lock = lock_data_dir(root)
+        check_port_free(host, port)
+    except (DevRefusal, FileNotFoundError) as refusal:
+        print(f"s3auth dev: {refusal}", file=sys.stderr)
+        return 2
+    with lock:
+        return _run_stack(root, host=host, port=port)
+
+
+def _run_stack(root: Path, *, host: str, port: int) -> int:
     keys = dev_keys()
     credentials = load_credentials(root)
     metagraph_path = root / "metagraph.json"

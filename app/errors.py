@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -84,6 +85,14 @@ class Unavailable(ServiceError):
     code = "unavailable"
 
 
+# Where a refusal's code is left for the metrics middleware, which counts refusals by code.
+ERROR_CODE_KEY = "s3auth.error_code"
+
+
+def note_refusal(scope: MutableMapping[str, Any], error: ServiceError) -> None:
+    scope[ERROR_CODE_KEY] = error.code
+
+
 def error_response(error: ServiceError) -> JSONResponse:
     body = {"detail": error.detail, "code": error.code, **error.extra}
     return JSONResponse(body, status_code=error.status, headers=error.headers)
@@ -98,7 +107,8 @@ def describe_validation_error(errors: list[dict[str, Any]]) -> str:
 
 def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        note_refusal(request.scope, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)

@@ -25,7 +25,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import ConnectionPool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import RateLimited, ServiceError, error_response
+from app.errors import RateLimited, ServiceError, error_response, note_refusal
 from app.stores import StoreUnavailable, bounded, redis_pool
 from config import Settings
 
@@ -172,6 +172,7 @@ class IpRateLimit:
         try:
             await services.limits.hit_ip(client[0] if client else "unknown")
         except ServiceError as error:
+            note_refusal(scope, error)
             await error_response(error)(scope, receive, send)
             return
         await self.app(scope, receive, send)

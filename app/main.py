@@ -19,10 +19,12 @@ from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
 from app.routes import docs, health, miner_folders, miners, validators
+from app.routes.openapi import OpenApiApp
 from app.services import Services
 from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
+from app.storage.objects import storage_http_client
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -42,7 +44,30 @@ DESCRIPTION = """
 Miners and validators of a Bittensor subnet prove their hotkey with a signature and
 receive short-lived, narrowly scoped S3 access: presigned POST forms that can only write
 under the miner's own folder, and presigned list/GET URLs for validators.
+
+**Signing.** Each endpoint says which signatures it accepts (the lock icons):
+
+- *Tao v2 headers*: `X-Tao-Version: 2`, `X-Tao-Timestamp` (unix ms), `X-Tao-Nonce` (UUID4),
+  `X-Tao-Signed-By` (hotkey), `X-Tao-Signature`: base64 of the hotkey's sr25519 signature of
+  `sha256(raw body).hexdigest() + "." + nonce + "." + timestamp`.
+- *btauth/1 headers* (`bittensor.http_auth.sign`): `X-Bittensor-Version`, `-Hotkey`, `-Nonce`,
+  `-Signature`, optional `-Receiver`.
+- *Legacy body signature*: `hotkey`, `timestamp` (unix s) and `signature` (hex) in the body,
+  over a message named per endpoint (for example `s3:access:{coldkey}:{source}:{timestamp}`).
+
+Every refusal is `{"detail": "<sentence>", "code": "<snake_case>"}`; each endpoint lists
+its codes per status. The protocol for client authors, with the exact bytes signed in
+worked examples: [docs/protocol.md](/docs/protocol.md); every error code:
+[docs/errors.md](/docs/errors.md). Also as [ReDoc](/redoc).
 """
+
+
+# The order /docs and /redoc list endpoints in: the callers first, operators last.
+OPENAPI_TAGS = [
+    {"name": "miners", "description": "Registered hotkeys: upload grants."},
+    {"name": "validators", "description": "Validators: list and download miners' data."},
+    {"name": "operators", "description": "Health, liveness and metrics; no signature."},
+]
 
 
 def metagraph_source_for(settings: Settings) -> MetagraphSource:
@@ -82,6 +107,7 @@ def build_services(
             storage=storage,
         ),
         storage=storage,
+        storage_http=storage_http_client(),
     )
 
 
@@ -116,7 +142,7 @@ def create_app(
         finally:
             await services.close()
 
-    app = FastAPI(
+    app = OpenApiApp(
         title="s3-auth-server",
         version=__version__,
         description=DESCRIPTION,
@@ -127,6 +153,7 @@ def create_app(
         # client could make this service point others at a host of its choosing. No
         # deployed client adds a trailing slash; such paths are 404 like any unknown one.
         redirect_slashes=False,
+        openapi_tags=OPENAPI_TAGS,
         # Metrics are Prometheus (/metrics). FastAPI's own OpenTelemetry hooks check for
         # providers on every request and cost ~15 µs on the miner path even when none is set.
         telemetry=NO_TELEMETRY,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from collections.abc import Iterator
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,7 +26,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import ERROR_CODE_KEY
 from app.metagraph import MetagraphCache
+from app.routes.openapi import answer
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -45,6 +48,12 @@ class HttpMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.refusals = Counter(
+            "s3auth_http_refusals",
+            "Refusals by route template and `code` (e.g. storage_unavailable, store_unavailable).",
+            ["route", "code"],
+            registry=registry,
+        )
         # `labels()` validates and locks on every call; the label sets are few and fixed.
         self._answers: dict[tuple[str, int], Counter] = {}
         self._latencies: dict[str, Histogram] = {}
@@ -59,15 +68,20 @@ class HttpMetrics:
         answers.inc()
         latency.observe(seconds)
 
+    def record_refusal(self, route: str, code: str) -> None:
+        self.refusals.labels(route, code).inc()
+
 
 class MetagraphCollector(Collector):
     """Reads the cache at scrape time, so the age is current whenever Prometheus looks."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.app = app
+        # Weak: the app holds this collector (through its registry), not the other way round.
+        self._app = weakref.ref(app)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        services = getattr(self.app.state, "services", None)
+        app = self._app()
+        services = getattr(app.state, "services", None) if app is not None else None
         cache: MetagraphCache | None = services.metagraph if services else None
         age = GaugeMetricFamily(
             "s3auth_metagraph_age_seconds", "Seconds since the metagraph was last loaded."
@@ -108,6 +122,29 @@ class MetricsMiddleware:
             matched = scope.get("route")
             route = getattr(matched, "path", None) or "unmatched"
             self.metrics.record(route, status, time.perf_counter() - started)
+            code = scope.get(ERROR_CODE_KEY)
+            if code is not None:
+                self.metrics.record_refusal(route, code)
+
+
+router = APIRouter(tags=["operators"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses=answer(
+        "# TYPE s3auth_metagraph_age_seconds gauge\ns3auth_metagraph_age_seconds 12.5\n",
+        description="Prometheus text exposition format.",
+        media_type=CONTENT_TYPE_LATEST,
+    ),
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of this process (of all workers with PROMETHEUS_MULTIPROC_DIR)."""
+    # Read from the app rather than captured: FastAPI caches endpoint callables for the
+    # life of the process, so a closure here would keep every app alive.
+    registry: CollectorRegistry = request.app.state.scrape_registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_metrics(app: FastAPI) -> None:
@@ -117,13 +154,6 @@ def install_metrics(app: FastAPI) -> None:
         scrape_registry = CollectorRegistry()
         MultiProcessCollector(scrape_registry)
     scrape_registry.register(MetagraphCollector(app))
+    app.state.scrape_registry = scrape_registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
-
-    router = APIRouter(tags=["operators"])
-
-    @router.get("/metrics", response_class=Response)
-    async def metrics() -> Response:
-        """Prometheus metrics of this process (of all workers with PROMETHEUS_MULTIPROC_DIR)."""
-        return Response(generate_latest(scrape_registry), media_type=CONTENT_TYPE_LATEST)
-
     app.include_router(router)

@@ -6,7 +6,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, error_response
+from app.errors import PayloadTooLarge, error_response, note_refusal
 
 ANY_BODY_LIMIT = 256 * 1024
 
@@ -51,6 +51,7 @@ class BodySizeLimit:
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Built only when needed: most requests are small, and this runs on every one.
         error = PayloadTooLarge(f"The request body is larger than {self.limit} bytes.")
+        note_refusal(scope, error)
         await error_response(error)(scope, receive, send)
 
 

@@ -10,10 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_UNIX_SECONDS = 10**11
 
 
-class SignedBody(BaseModel):
-    """Fields of the legacy body signature; all optional when btauth/1 headers are sent."""
+class HeaderSignedBody(BaseModel):
+    """Body of an endpoint signed only by headers; `hotkey`, if sent, must be the signer's."""
 
     model_config = ConfigDict(extra="ignore")
+
+    hotkey: str | None = Field(
+        None, max_length=64, description="Optional; if sent, must be the signing hotkey."
+    )
+
+
+class SignedBody(HeaderSignedBody):
+    """Fields of the legacy body signature; all optional when signed-request headers are sent."""
 
     hotkey: str | None = Field(None, max_length=64, description="Caller's hotkey, SS58.")
     timestamp: int | None = Field(
@@ -60,7 +68,7 @@ class ErrorBody(BaseModel):
     code: str
 
 
-class ListFilesRequest(SignedBody):
+class ListFilesRequest(HeaderSignedBody):
     source: str = Field(max_length=64, description="Data source, e.g. `x` or `reddit`.")
     coldkey: str = Field(max_length=64, description="Coldkey whose folder to list, SS58.")
     continuation_token: str | None = Field(
@@ -69,7 +77,7 @@ class ListFilesRequest(SignedBody):
     max_keys: int = Field(1000, ge=1, le=1000, description="Files per page.")
 
 
-class FileUrlsRequest(SignedBody):
+class FileUrlsRequest(HeaderSignedBody):
     keys: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         max_length=1000, description="Object keys under `data/`, at most 1000."
     )

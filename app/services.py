@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx2
 from botocore.client import BaseClient
 from fastapi import Request
 
@@ -26,6 +27,8 @@ class Services:
     limits: RateLimits
     discovery: FolderDiscovery
     storage: StorageCalls  # where every blocking S3 call runs (app/storage/calls.py)
+    # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
+    storage_http: httpx2.AsyncClient
 
     async def close(self) -> None:
         await self.metagraph.stop()
@@ -33,6 +36,7 @@ class Services:
         self.storage.close()
         await self.replay.close()
         await self.limits.close()
+        await self.storage_http.aclose()
         self.s3.close()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bittensor.sp_core import Keypair
 
-from app.auth.legacy import miner_message, validator_message
+from s3auth_client.legacy import miner_message, validator_message
 
 NEURONS = 256
 VALIDATORS = 64  # the first uids hold a permit and enough stake

@@ -19,8 +19,8 @@ from typing import Any
 
 from bittensor.sp_core import Keypair
 
-from app.auth.tao import tao_message
 from bench.subnet import Neuron
+from s3auth_client.tao import tao_message
 
 # A recipe makes the body one signer sends in its i-th request ({} signs an empty body).
 Recipe = Callable[[Neuron, int, list[Neuron]], dict[str, Any] | None]

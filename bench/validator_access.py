@@ -29,12 +29,12 @@ from bittensor.sp_core import Keypair
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from app.auth.legacy import validator_message
 from app.seaweed import S3Credentials, SeaweedServer, free_ports
 from app.serve import SETTINGS_FILE_ENV, write_settings_file
 from app.storage.presign import Presigner
 from bench.presign import write_result
 from config import Settings
+from s3auth_client.legacy import validator_message
 
 MINERS = 256
 SOURCES = ("x", "reddit")

@@ -11,8 +11,8 @@ from typing import Any
 from bittensor import http_auth
 from bittensor.sp_core import Keypair
 
-from app.auth.legacy import miner_message, validator_message
-from app.auth.tao import tao_message
+from s3auth_client.legacy import miner_message, validator_message
+from s3auth_client.tao import tao_message
 
 
 def key(name: str) -> Keypair:

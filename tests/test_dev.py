@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,3 +86,67 @@ def test_printed_example_gets_a_grant_that_uploads(dev_stack: tuple[str, Path]) 
     assert upload.status_code == 204
     listing = httpx2.get(grant["list_url"], timeout=30)
     assert "hello.bin" in listing.text
+
+
+def run_dev_command(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "dev", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+def test_busy_port_is_refused_before_anything_is_printed(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_dev_command("--port", str(port), "--data-dir", str(tmp_path / "dev"))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"port {port} on 127.0.0.1 is not available" in result.stderr
+    assert f"make run PORT={port + 1}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "dev" / "seaweedfs").exists()
+
+
+def test_dev_port_comes_from_s3auth_dev_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_dev_command(
+            "--data-dir", str(tmp_path / "dev"), env={"S3AUTH_DEV_PORT": str(port)}
+        )
+
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1" in result.stderr
+
+
+def test_malformed_s3auth_dev_port_is_named(tmp_path: Path) -> None:
+    result = run_dev_command("--data-dir", str(tmp_path), env={"S3AUTH_DEV_PORT": "eighty"})
+
+    assert result.returncode == 2
+    assert "S3AUTH_DEV_PORT='eighty' is not a port number" in result.stderr
+
+
+def test_second_dev_on_the_same_folder_is_refused_with_a_clear_message(
+    dev_stack: tuple[str, Path],
+) -> None:
+    _, log = dev_stack
+    data_dir = log.parent
+
+    result = run_dev_command("--port", str(free_ports(1)[0]), "--data-dir", str(data_dir))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"{data_dir} is in use by another `s3auth dev`" in result.stderr
+    assert "Traceback" not in result.stderr
+    # The running stack is untouched.
+    assert httpx2.get(f"{dev_stack[0]}/livez", timeout=10).status_code == 200

@@ -39,3 +39,22 @@ def test_metrics_report_the_metagraph(client: TestClient) -> None:
     assert sample(text, "s3auth_metagraph_block") == 100
     age = sample(text, "s3auth_metagraph_age_seconds")
     assert age is not None and age >= 0
+
+
+def test_metrics_count_refusals_by_code(client: TestClient, subnet: Subnet) -> None:
+    body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address)
+    client.post("/get-folder-access", json=body)
+    client.post("/get-folder-access", json=body)
+    client.post("/get-folder-access", content=b"{not json")
+    client.post("/get-folder-access", content=b"x" * (300 * 1024))
+
+    text = client.get("/metrics").text
+
+    def refusals(code: str) -> float | None:
+        return sample(text, "s3auth_http_refusals_total", code=code, route="/get-folder-access")
+
+    assert refusals("replayed") == 1
+    assert refusals("invalid_json") == 1
+    # Refused by the body-size middleware, before routing.
+    assert sample(text, "s3auth_http_refusals_total", code="payload_too_large", route="unmatched")
+    assert refusals("bad_signature") is None

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from bittensor.sp_core import CRYPTO_SR25519, ss58_decode, verify
 
+from s3auth_client.ss58 import is_ss58
+
+__all__ = [
+    "SIGNATURE_BYTES",
+    "is_ss58",
+    "parse_signature",
+    "public_key_is_weak",
+    "sr25519_signature_is_valid",
+]
+
 SIGNATURE_BYTES = 64
 PUBLIC_KEY_BYTES = 32
 
@@ -14,17 +24,6 @@ PUBLIC_KEY_BYTES = 32
 # message, so anyone could sign as that "hotkey". Non-canonical encodings of the
 # identity are already refused by the decoder (tests/auth/test_weak_keys.py pins that).
 IDENTITY_ENCODING = bytes(PUBLIC_KEY_BYTES)
-
-
-def is_ss58(address: str) -> bool:
-    # Short-circuit on length: real addresses are 46-48 characters and decoding is not free.
-    if not 40 <= len(address) <= 50 or not address.isascii() or not address.isalnum():
-        return False
-    try:
-        ss58_decode(address)
-    except ValueError:
-        return False
-    return True
 
 
 def public_key_is_weak(address: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from app.auth.keys import SIGNATURE_BYTES, is_ss58
 from app.auth.legacy import MAX_FUTURE_SKEW_SECONDS
 from app.errors import BadRequest
+from s3auth_client.tao import tao_message
 
 HEADER_VERSION = "x-tao-version"
 HEADER_TIMESTAMP = "x-tao-timestamp"
@@ -31,10 +31,6 @@ MAX_TIMESTAMP_DIGITS = 15
 
 def has_tao_headers(headers: Mapping[str, str]) -> bool:
     return HEADER_SIGNATURE in headers or HEADER_SIGNED_BY in headers
-
-
-def tao_message(body: bytes, nonce: str, timestamp_ms: str) -> str:
-    return f"{hashlib.sha256(body).hexdigest()}.{nonce}.{timestamp_ms}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,9 +95,14 @@ class MetagraphCache:
             self.last_error = reason
             logger.warning("metagraph refresh from %s failed: %s", self.source.name, reason)
             raise
+        previous, recovered = self._snapshot, self.last_error is not None
         self.install(snapshot)
-        logger.info(
-            "metagraph loaded from %s: netuid %s, block %s, %d neurons",
+        # A file re-read every few seconds would otherwise fill the log with identical lines.
+        unchanged = previous == snapshot and not recovered
+        logger.log(
+            logging.DEBUG if unchanged else logging.INFO,
+            "metagraph %s from %s: netuid %s, block %s, %d neurons",
+            "unchanged" if unchanged else "loaded",
             snapshot.source,
             snapshot.netuid,
             snapshot.block,

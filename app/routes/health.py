@@ -10,19 +10,32 @@ from fastapi.responses import JSONResponse, Response
 
 from app import __version__
 from app.deps import ServicesDep
+from app.routes import examples
+from app.routes.openapi import answer
 
 router = APIRouter(tags=["operators"])
 
 _ALIVE = b'{"status":"ok"}'
 
 
-@router.get("/livez", response_class=Response, responses={200: {"description": "Alive."}})
+@router.get("/livez", response_class=Response, responses=answer({"status": "ok"}))
 async def livez() -> Response:
     """200 while the process answers; says nothing about the metagraph (see /healthcheck)."""
     return Response(_ALIVE, media_type="application/json")
 
 
-@router.get("/healthcheck")
+@router.get(
+    "/healthcheck",
+    responses={
+        **answer(examples.HEALTH_ANSWER, description="Requests can be authorized."),
+        **answer(
+            examples.HEALTH_DEGRADED,
+            status=503,
+            description="Degraded: the metagraph is missing or older than "
+            "METAGRAPH_MAX_AGE_SECONDS; `reason` says which and why.",
+        ),
+    },
+)
 async def healthcheck(services: ServicesDep) -> JSONResponse:
     """200 when requests can be authorized; 503 with a reason when they cannot."""
     settings = services.settings

@@ -10,8 +10,10 @@ from app.auth.keys import is_ss58
 from app.auth.legacy import miner_files_message, miner_listing_message
 from app.auth.pipeline import Caller, signed
 from app.deps import ServicesDep
+from app.error_codes import ANY_SIGNATURE_REFUSALS, TRUSTED_REFUSALS, VALIDATOR_REFUSALS
 from app.errors import BadRequest
-from app.routes.openapi import json_body, refusals
+from app.routes import examples
+from app.routes.openapi import answer, json_body, refusals, signed_with
 from app.routes.validators import expiry_after
 from app.schemas import (
     MinerFiles,
@@ -80,8 +82,22 @@ def url_seconds(services: ServicesDep) -> int:
 @router.post(
     "/get-miner-specific-access",
     response_model=MinerSpecificAccess,
-    openapi_extra=json_body(MinerSpecificAccessRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(
+            MinerSpecificAccessRequest,
+            examples={
+                "legacy body signature": examples.MINER_SPECIFIC_LEGACY,
+                "Tao v2 or btauth/1 headers (no signature in the body)": {
+                    "miner_hotkey": examples.MINER_HOTKEY
+                },
+            },
+        ),
+        **signed_with("tao", "btauth", "legacy"),
+    },
+    responses={
+        **answer(examples.MINER_SPECIFIC_ANSWER),
+        **refusals(codes=(*ANY_SIGNATURE_REFUSALS, *VALIDATOR_REFUSALS)),
+    },
 )
 async def get_miner_specific_access(
     caller: MinerSpecificCaller, services: ServicesDep
@@ -100,8 +116,20 @@ async def get_miner_specific_access(
 @router.post(
     "/get-miner-list",
     response_model=MinerList,
-    openapi_extra=json_body(MinerListRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(
+            MinerListRequest,
+            examples={
+                "Tao v2 or btauth/1 headers": examples.MINER_LIST_REQUEST,
+                "legacy body signature": examples.MINER_SPECIFIC_LEGACY,
+            },
+        ),
+        **signed_with("tao", "btauth", "legacy"),
+    },
+    responses={
+        **answer(examples.MINER_LIST_ANSWER),
+        **refusals(codes=(*ANY_SIGNATURE_REFUSALS, *TRUSTED_REFUSALS)),
+    },
 )
 async def get_miner_list(caller: MinerListCaller, services: ServicesDep) -> MinerList:
     """One page of a miner's hotkey folder as a presigned ListObjectsV2 URL (trusted)."""
@@ -116,8 +144,20 @@ async def get_miner_list(caller: MinerListCaller, services: ServicesDep) -> Mine
 @router.post(
     "/get-file-presigned-urls",
     response_model=MinerFileUrls,
-    openapi_extra=json_body(MinerFiles),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(
+            MinerFiles,
+            examples={
+                "Tao v2 or btauth/1 headers": examples.MINER_FILES_REQUEST,
+                "legacy body signature": examples.MINER_FILES_LEGACY,
+            },
+        ),
+        **signed_with("tao", "btauth", "legacy"),
+    },
+    responses={
+        **answer(examples.MINER_FILES_ANSWER),
+        **refusals(codes=(*ANY_SIGNATURE_REFUSALS, *TRUSTED_REFUSALS, "no_valid_files")),
+    },
 )
 async def get_file_presigned_urls(caller: MinerFilesCaller, services: ServicesDep) -> MinerFileUrls:
     """GET URLs (full and Range reads) for files in one miner's hotkey folder (trusted)."""

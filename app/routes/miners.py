@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Request
 from app.auth.callers import authorize_miner
 from app.auth.pipeline import Caller, signed
 from app.deps import ServicesDep
+from app.error_codes import ANY_SIGNATURE_REFUSALS, HEADER_SIGNATURE_REFUSALS
 from app.errors import BadRequest, Conflict
 from app.responses import JSONBytes
+from app.routes import examples
 from app.routes.no409 import No409Route
-from app.routes.openapi import json_body, refusals
+from app.routes.openapi import answer, json_body, refusals, signed_with
 from app.schemas import FileUploadUrl, FileUploadUrlRequest, FolderAccess, FolderAccessRequest
 from app.storage.layout import dd_file_key, is_valid_dd_filename, is_valid_job_id
 from app.storage.objects import object_exists
@@ -45,8 +47,32 @@ FileUploader = Annotated[
 @router.post(
     "/get-folder-access",
     response_model=FolderAccess,
-    openapi_extra=json_body(FolderAccessRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(
+            FolderAccessRequest,
+            examples={
+                "legacy body signature": examples.FOLDER_ACCESS_LEGACY,
+                "Tao v2 or btauth/1 headers (no signature in the body)": (
+                    examples.FOLDER_ACCESS_HEADERS
+                ),
+            },
+        ),
+        **signed_with("tao", "btauth", "legacy"),
+    },
+    responses={
+        **answer(examples.FOLDER_ACCESS_ANSWER),
+        **refusals(
+            codes=(
+                *ANY_SIGNATURE_REFUSALS,
+                "invalid_coldkey",
+                "invalid_source",
+                "invalid_expiry",
+                "coldkey_mismatch",
+                "source_not_allowed",
+                "storage_unavailable",
+            )
+        ),
+    },
 )
 async def get_folder_access(request: Request, services: ServicesDep) -> JSONBytes:
     """Grant a presigned POST form that can only write under the miner's own folder."""
@@ -84,15 +110,29 @@ async def get_folder_access(request: Request, services: ServicesDep) -> JSONByte
 @file_router.post(
     "/get-file-upload-url",
     response_model=FileUploadUrl,
-    openapi_extra=json_body(FileUploadUrlRequest),
-    responses=refusals(400, 401, 403, 409, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(FileUploadUrlRequest, example=examples.FILE_UPLOAD_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={
+        **answer(examples.FILE_UPLOAD_ANSWER),
+        **refusals(
+            codes=(
+                *HEADER_SIGNATURE_REFUSALS,
+                "invalid_job_id",
+                "invalid_filename",
+                "already_exists",
+                "storage_unavailable",
+            )
+        ),
+    },
 )
 async def get_file_upload_url(uploader: FileUploader, services: ServicesDep) -> FileUploadUrl:
     """One upload for one Dynamic Desirability file: a form pinned to its key, or a PUT URL."""
     body = uploader.body
     settings = services.settings
     key = dd_file_key(uploader.hotkey, body.job_id, body.filename)
-    if await object_exists(services.storage, services.s3, settings.s3_bucket, key):
+    if await object_exists(services.storage_http, services.presigner, key):
         raise Conflict("This file already exists; it is not uploaded again.", code="already_exists")
     expires_in = settings.upload_url_ttl_seconds
     if settings.upload_method == "put":

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Response
 
 from app.deps import DownloaderCaller, ReaderCaller, ServicesDep, ValidatorCaller
-from app.routes.openapi import json_body, refusals
+from app.error_codes import (
+    ANY_SIGNATURE_REFUSALS,
+    HEADER_SIGNATURE_REFUSALS,
+    VALIDATOR_REFUSALS,
+)
+from app.routes import examples
+from app.routes.openapi import answer, json_body, refusals, signed_with
 from app.schemas import (
     FileEntry,
     FileList,
@@ -35,8 +41,27 @@ def expiry_after(seconds: int) -> str:
 @router.post(
     "/get-validator-access",
     response_model=ValidatorAccess,
-    openapi_extra=json_body(ValidatorAccessRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(
+            ValidatorAccessRequest,
+            examples={
+                "legacy body signature": examples.VALIDATOR_ACCESS_LEGACY,
+                "Tao v2 or btauth/1 headers (no signature in the body)": {},
+            },
+        ),
+        **signed_with("tao", "btauth", "legacy"),
+    },
+    responses={
+        **answer(examples.VALIDATOR_ACCESS_ANSWER),
+        **refusals(
+            codes=(
+                *ANY_SIGNATURE_REFUSALS,
+                "invalid_expiry",
+                *VALIDATOR_REFUSALS,
+                "storage_unavailable",
+            )
+        ),
+    },
 )
 async def get_validator_access(validator: ValidatorCaller, services: ServicesDep) -> Response:
     """Grant presigned list URLs for all of data/, each source and every miner folder."""
@@ -60,8 +85,25 @@ async def get_validator_access(validator: ValidatorCaller, services: ServicesDep
 @router.post(
     "/list-files",
     response_model=FileList,
-    openapi_extra=json_body(ListFilesRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(ListFilesRequest, example=examples.LIST_FILES_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={
+        **answer(examples.LIST_FILES_ANSWER),
+        **refusals(
+            codes=(
+                *HEADER_SIGNATURE_REFUSALS,
+                "invalid_coldkey",
+                "invalid_source",
+                "invalid_token",
+                "coldkey_mismatch",
+                "source_not_allowed",
+                *VALIDATOR_REFUSALS,
+                "storage_unavailable",
+            )
+        ),
+    },
 )
 async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
     """One page of a miner folder's files, each with a presigned GET URL (btauth/1)."""
@@ -95,8 +137,21 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
 @router.post(
     "/get-file-urls",
     response_model=FileUrls,
-    openapi_extra=json_body(FileUrlsRequest),
-    responses=refusals(400, 401, 403, 413, 422, 429, 503),
+    openapi_extra={
+        **json_body(FileUrlsRequest, example=examples.FILE_URLS_REQUEST),
+        **signed_with("tao", "btauth"),
+    },
+    responses={
+        **answer(examples.FILE_URLS_ANSWER),
+        **refusals(
+            codes=(
+                *HEADER_SIGNATURE_REFUSALS,
+                *VALIDATOR_REFUSALS,
+                "key_outside_data",
+                "storage_unavailable",
+            )
+        ),
+    },
 )
 async def get_file_urls(downloader: DownloaderCaller, services: ServicesDep) -> FileUrls:
     """Presigned GET URLs for up to 1000 keys under data/ (btauth/1, validators)."""

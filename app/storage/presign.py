@@ -179,10 +179,16 @@ class Presigner:
 
     def put_url(self, key: str, *, expires_in: int) -> str:
         """A PutObject URL for exactly `key`; only `host` is signed, so any body is taken."""
+        return self._object_url("PUT", key, expires_in)
+
+    def head_url(self, key: str, *, expires_in: int) -> str:
+        return self._object_url("HEAD", key, expires_in)
+
+    def _object_url(self, method: str, key: str, expires_in: int) -> str:
         where = self.addressing
         path = where.object_path + encode_key(key)
         query = self.signer().presign_query(
-            host=where.host, path=path, params=[], expires_in=expires_in, method="PUT"
+            host=where.host, path=path, params=[], expires_in=expires_in, method=method
         )
         return f"{where.origin}{path}?{query}"
 

@@ -18,15 +18,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
-from app.client import Identity, MinerClient, ValidatorClient
-from app.client.api import Api
-from app.client.retry import RetryPolicy
 from app.deps import get_services
 from app.main import create_app
 from app.seaweed import free_ports
 from app.services import Services
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
+from s3auth_client import Identity, MinerClient, ValidatorClient
+from s3auth_client.api import Api
+from s3auth_client.retry import RetryPolicy
 from tests.conftest import S3Server, Subnet
 
 # Tests must not wait out real backoff; one quick retry still exercises the path.
@@ -109,7 +109,7 @@ class WalletKeys:
 @pytest.fixture(scope="package")
 def wallet_keys(tmp_path_factory: pytest.TempPathFactory) -> WalletKeys:
     """A bittensor wallet on disk (no password), registered as a miner below."""
-    from bittensor import Wallet
+    from bittensor_wallet import Wallet
 
     path = tmp_path_factory.mktemp("wallets")
     wallet = Wallet(name="miner", hotkey="default", path=str(path))
@@ -156,6 +156,8 @@ def client_settings(
         rate_limit_validator="",
         # Folder discovery re-lists on every bundle (serving the previous listing meanwhile).
         discovery_cache_seconds=0,
+        # The test subnet's validator (uid 2) may read hotkey folders.
+        trusted_validators=("2",),
     )
     yield settings
     empty(seaweed, settings.s3_bucket)
@@ -167,6 +169,17 @@ def live(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
     server = LiveServer(create_app(client_settings)).start()
     try:
         yield Deployment(server.url, client_settings.s3_bucket, seaweed, client_settings)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def live_put(client_settings: Settings, seaweed: S3Server) -> Iterator[Deployment]:
+    """The same bucket served with presigned PUT targets (UPLOAD_METHOD=put, as for R2)."""
+    settings = client_settings.model_copy(update={"upload_method": "put"})
+    server = LiveServer(create_app(settings)).start()
+    try:
+        yield Deployment(server.url, settings.s3_bucket, seaweed, settings)
     finally:
         server.stop()
 

@@ -61,6 +61,11 @@ def test_every_option_has_help_text(path: list[str]) -> None:
         ["validator", "get", "data/x/a/b", "--out", "d", "--jobs", "2"],
         ["validator", "get", "--miner", "5F", "--source", "x"],
         ["check", "isolation", "--url", "http://h", "--other-coldkey", "5F", "--auth", "legacy"],
+        ["check", "isolation", "--other-hotkey", "5H", "--auth", "btauth"],
+        ["miner", "upload", "out", "--job-id", "crawler-7", "--auth", "tao"],
+        ["validator", "ls", "--miner-hotkey", "5H"],
+        ["validator", "ls", "--hotkeys", "--json"],
+        ["validator", "get", "--miner-hotkey", "5H", "--out", "d"],
     ],
 )
 def test_documented_invocations_parse(argv: list[str]) -> None:
@@ -74,15 +79,25 @@ def test_upload_without_source_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "--source" in capsys.readouterr().err
 
 
-def test_client_package_imports_without_the_server_stack() -> None:
+def test_client_package_imports_without_the_server_stack_or_the_bittensor_sdk() -> None:
     code = (
-        "import sys, app.auth.legacy, app.client, app.client.cli\n"
-        "import app.client.miner_cli, app.client.validator_cli\n"
-        "loaded = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis'} & set(sys.modules)\n"
+        "import sys, s3auth_client, s3auth_client.commands\n"
+        "import s3auth_client.miner_cli, s3auth_client.validator_cli, s3auth_client.isolation\n"
+        "heavy = {'fastapi', 'starlette', 'uvicorn', 'boto3', 'redis', 'bittensor', 'app'}\n"
+        "loaded = heavy & set(sys.modules)\n"
         "assert not loaded, loaded"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_installed_s3auth_has_the_service_commands_and_the_client_commands() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("s3auth")), "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for command in ("serve", "dev", "metagraph", "miner", "validator", "check"):
+        assert f"    {command}" in result.stdout, command
 
 
 @pytest.mark.parametrize(
@@ -141,3 +156,24 @@ def test_unreachable_service_exits_2_with_json_error(
     assert main(argv) == 2
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["message"].startswith(f"cannot reach {url}")
+
+
+def test_retries_while_the_service_is_down_are_announced_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.seaweed import free_ports
+
+    sample = tmp_path / "f.bin"
+    sample.write_bytes(b"x" * 2048)
+    url = f"http://127.0.0.1:{free_ports(1)[0]}"
+    argv = [
+        *("miner", "upload", str(sample), "--source", "x", "--url", url, "--retries", "3"),
+        *("--hotkey-uri", "//someone", "--coldkey", key("someone-cold").ss58_address),
+    ]
+
+    assert main(argv) == 2
+    notices = [line for line in capsys.readouterr().err.splitlines() if "retrying in" in line]
+    assert len(notices) == 2
+    assert notices[0].startswith("s3auth: no answer (ConnectError")
+    assert notices[0].endswith("(attempt 2 of 3)")
+    assert notices[1].endswith("(attempt 3 of 3)")

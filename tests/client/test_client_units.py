@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from pathlib import Path
 
+import httpx2
 import pytest
 
-from app.client.downloads import destination, etag_matches
-from app.client.errors import ClientError
-from app.client.listing import parse_list_objects_xml
-from app.client.policy import encode_policy, policy_limits
-from app.client.uploads import normalize_prefix, plan_upload
+from s3auth_client.downloads import destination, etag_matches
+from s3auth_client.errors import ClientError
+from s3auth_client.listing import parse_list_objects_xml
+from s3auth_client.policy import encode_policy, policy_limits
+from s3auth_client.uploads import normalize_prefix, plan_upload
 
 
 def test_limits_come_from_the_signed_policy() -> None:
@@ -46,13 +48,15 @@ def test_folder_files_keep_their_relative_paths_and_hidden_ones_are_left_out(
     single = tmp_path / "extra.bin"
     single.write_bytes(b"cc")
 
-    planned = plan_upload([tmp_path / "data", single], prefix="/v1//")
+    planned = plan_upload([tmp_path / "data", single], prefix="/v1//").files
 
     assert {(f.name, f.size) for f in planned} == {
         ("v1/train/0.parquet", 1),
         ("v1/extra.bin", 2),
     }
-    assert [f.name for f in plan_upload([tmp_path])] == ["data/train/0.parquet", "extra.bin"]
+    whole = plan_upload([tmp_path])
+    assert [f.name for f in whole.files] == ["data/train/0.parquet", "extra.bin"]
+    assert whole.hidden == 1
 
 
 def test_excluded_and_colliding_names(tmp_path: Path) -> None:
@@ -62,7 +66,7 @@ def test_excluded_and_colliding_names(tmp_path: Path) -> None:
     (tmp_path / "b" / "f.bin").write_bytes(b"2")
     (tmp_path / "a" / "notes.md").write_bytes(b"3")
 
-    assert [f.name for f in plan_upload([tmp_path / "a"], exclude=("*.md",))] == ["f.bin"]
+    assert [f.name for f in plan_upload([tmp_path / "a"], exclude=("*.md",)).files] == ["f.bin"]
     with pytest.raises(ClientError, match=r"would both upload as f\.bin"):
         plan_upload([tmp_path / "a", tmp_path / "b"])
     with pytest.raises(ClientError, match="does not exist"):
@@ -105,7 +109,7 @@ def test_list_objects_xml_page() -> None:
 
 
 def test_url_batches_respect_the_key_count_and_body_size() -> None:
-    from app.client.validator import URL_BATCH, URL_BATCH_BYTES, batches
+    from s3auth_client.validator import URL_BATCH, URL_BATCH_BYTES, batches
 
     short = [f"data/x/c/{i}" for i in range(2500)]
     assert [len(b) for b in batches(short)] == [URL_BATCH, URL_BATCH, 500]
@@ -121,7 +125,7 @@ class Terminal(io.StringIO):
 
 
 def test_progress_bar_only_on_a_terminal() -> None:
-    from app.client.progress import BarProgress, NoProgress, progress_for
+    from s3auth_client.progress import BarProgress, NoProgress, progress_for
 
     assert isinstance(progress_for("x", enabled=True, stream=io.StringIO()), NoProgress)
     assert isinstance(progress_for("x", enabled=False, stream=Terminal()), NoProgress)
@@ -139,7 +143,7 @@ def test_upload_form_has_a_content_length_and_reports_progress(tmp_path: Path) -
     # AWS S3 refuses chunked POST uploads, so the multipart body must declare its length.
     import httpx2
 
-    from app.client.transfer import ProgressReader
+    from s3auth_client.transfer import ProgressReader
 
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * 5000)
@@ -166,7 +170,7 @@ def test_upload_form_has_a_content_length_and_reports_progress(tmp_path: Path) -
 def mock_api(handler):  # type: ignore[no-untyped-def]
     import httpx2
 
-    from app.client import Api, Identity, RetryPolicy
+    from s3auth_client import Api, Identity, RetryPolicy
     from tests.signing import key
 
     identity = Identity(key("unit-hot"), key("unit-cold").ss58_address)
@@ -196,11 +200,32 @@ def test_legacy_request_is_signed_again_on_the_servers_clock() -> None:
     assert bodies[0]["signature"] != bodies[1]["signature"]
 
 
+def test_tao_request_is_signed_again_on_the_servers_clock() -> None:
+    import time
+
+    server_time = int(time.time()) + 1000
+    stamps: list[int] = []
+    nonces: list[str] = []
+
+    def service(request: httpx2.Request) -> httpx2.Response:
+        stamps.append(int(request.headers["x-tao-timestamp"]))
+        nonces.append(request.headers["x-tao-nonce"])
+        if len(stamps) == 1:
+            detail = {"detail": "stale", "code": "stale_timestamp", "server_time": server_time}
+            return httpx2.Response(400, json=detail)
+        return httpx2.Response(200, json={"ok": True})
+
+    api = mock_api(service)
+    assert api.post("/x", {}, auth="tao") == {"ok": True}
+    assert abs(stamps[1] - server_time * 1000) <= 2000
+    assert nonces[0] != nonces[1]
+
+
 def test_miner_listing_falls_back_to_the_grant_list_url_without_list_files() -> None:
     import httpx2
 
-    from app.client import MinerClient
-    from app.client.policy import encode_policy
+    from s3auth_client import MinerClient
+    from s3auth_client.policy import encode_policy
 
     xml = (
         "<ListBucketResult><IsTruncated>false</IsTruncated>"
@@ -223,3 +248,40 @@ def test_miner_listing_falls_back_to_the_grant_list_url_without_list_files() -> 
 
     client = MinerClient(mock_api(service), "x")
     assert [(f.key, f.size) for f in client.list_files()] == [("data/x/c/a.bin", 2048)]
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "verdict"),
+    [
+        (401, "bad_signature", "PASS"),
+        (401, "forgeable_key", "PASS"),
+        (400, "malformed_auth", "PASS"),
+        (401, "not_registered", "FAIL"),  # the forged signature verified
+        (200, None, "FAIL"),
+    ],
+)
+def test_forgery_probes_fail_only_when_the_forged_signature_verified(
+    status: int, code: str | None, verdict: str, tmp_path: Path
+) -> None:
+    from s3auth_client import MinerClient
+    from s3auth_client.isolation import IsolationCheck
+
+    seen: list[httpx2.Request] = []
+
+    def service(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        if status == 200:
+            return httpx2.Response(200, json={"folder": "data/x/c/"})
+        return httpx2.Response(status, json={"detail": "refused", "code": code})
+
+    client = MinerClient(mock_api(service), "x")
+    check = IsolationCheck(client, other_coldkey="c", other_source="reddit", workdir=tmp_path)
+
+    zero = check.all_zero_public_key(None)  # type: ignore[arg-type]
+    ed25519 = check.ed25519_btauth(None)  # type: ignore[arg-type]
+
+    assert (zero.verdict, ed25519.verdict) == (verdict, verdict)
+    zero_headers, ed_headers = seen[0].headers, seen[1].headers
+    assert zero_headers["x-tao-signed-by"] == "5C4hrfjw9DjXZTzV3MwzrrAr9P1MJhSrvWGWqi1eSuyUpnhM"
+    assert base64.b64decode(zero_headers["x-tao-signature"]) == bytes(63) + b"\x80"
+    assert ed_headers["x-bittensor-crypto"] == "ed25519"

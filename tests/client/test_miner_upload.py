@@ -15,8 +15,8 @@ import httpx2
 import pytest
 
 from app.cli import main
-from app.client.api import new_http_client
-from app.client.uploads import plan_upload, upload_files
+from s3auth_client.api import new_http_client
+from s3auth_client.uploads import plan_upload, upload_files
 from tests.client.conftest import (
     Deployment,
     WalletKeys,
@@ -85,7 +85,7 @@ def test_cut_upload_resumes_with_only_the_missing_files(
     files = dataset_snapshot(tmp_path, 30)
     transport = StorageTransport(live.s3.endpoint_url, allowed=10)
     with miner_client(live, subnet, http=http_through(transport)) as client:
-        first = upload_files(client, plan_upload([tmp_path]), jobs=3)
+        first = upload_files(client, plan_upload([tmp_path]).files, jobs=3)
     assert len(first.uploaded) == 10
     assert len(first.failed) == 20
     assert not first.ok
@@ -109,7 +109,7 @@ def test_file_under_one_kib_is_reported_and_never_sent(
     (tmp_path / "ok.parquet").write_bytes(b"\x01" * 2048)
     transport = StorageTransport(live.s3.endpoint_url)
     with miner_client(live, subnet, http=http_through(transport)) as client:
-        report = upload_files(client, plan_upload([tmp_path]))
+        report = upload_files(client, plan_upload([tmp_path]).files)
 
     assert list(report.refused) == ["tiny.json"]
     assert "under the policy's minimum of 1024 bytes" in report.refused["tiny.json"]
@@ -118,19 +118,45 @@ def test_file_under_one_kib_is_reported_and_never_sent(
     assert list(live.objects()) == [f"data/x/{subnet.miner.coldkey.ss58_address}/ok.parquet"]
 
 
-def test_cli_reports_refused_file_and_exits_non_zero(
+def test_finished_resume_exits_0_despite_a_reported_unuploadable_file(
     live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tiny = tmp_path / "tiny.bin"
-    tiny.write_bytes(b"\x00" * 10)
+    (tmp_path / "tiny.bin").write_bytes(b"\x00" * 10)
+    (tmp_path / "ok.parquet").write_bytes(b"\x01" * 2048)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_bytes(b"ref: main")
+    argv = ["miner", "upload", str(tmp_path), "--source", "x", *miner_args(live, subnet)]
 
-    code = main(["miner", "upload", str(tiny), "--source", "x", *miner_args(live, subnet)])
+    first = main(argv)
+    first_out = capsys.readouterr().out
+    resumed = main(argv)
+    resumed_out = capsys.readouterr().out
 
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "1 not uploadable" in out
-    assert "not uploadable: tiny.bin: 10 bytes is under the policy's minimum" in out
-    assert live.objects() == {}
+    assert (first, resumed) == (0, 0)
+    assert "1 uploaded" in first_out and "1 already there" in resumed_out
+    for out in (first_out, resumed_out):
+        assert "1 not uploadable" in out
+        assert "not uploadable: tiny.bin: 10 bytes is under the policy's minimum" in out
+        assert "1 hidden file left out" in out
+    assert list(live.objects()) == [f"data/x/{subnet.miner.coldkey.ss58_address}/ok.parquet"]
+
+
+def test_json_summary_counts_hidden_files(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ok.parquet").write_bytes(b"\x01" * 2048)
+    (tmp_path / ".cache").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / ".cache" / name).write_bytes(b"\x02" * 2048)
+
+    code = main(
+        ["miner", "upload", str(tmp_path), "--source", "x", "--json", *miner_args(live, subnet)]
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert summary["hidden"] == 2
+    assert summary["uploaded"] == ["ok.parquet"]
 
 
 def test_wallet_upload_with_legacy_signature_and_prefix(
@@ -224,7 +250,7 @@ def test_list_files_shows_own_folder_with_sizes(
     for i, size in enumerate((1024, 5000)):
         (tmp_path / f"f{i}.bin").write_bytes(b"\x03" * size)
     with miner_client(live, subnet, http=new_http_client()) as client:
-        upload_files(client, plan_upload([tmp_path]))
+        upload_files(client, plan_upload([tmp_path]).files)
         listed = {f.key: f.size for f in client.list_files()}
     folder = f"data/x/{subnet.miner.coldkey.ss58_address}/"
     assert listed == {folder + "f0.bin": 1024, folder + "f1.bin": 5000}
@@ -251,7 +277,7 @@ def test_transient_storage_error_is_retried(
     sample.write_bytes(secrets.token_bytes(3000))
     transport = FlakyStorage(live.s3.endpoint_url)
     with miner_client(live, subnet, http=http_through(transport)) as client:
-        report = upload_files(client, plan_upload([sample]))
+        report = upload_files(client, plan_upload([sample]).files)
 
     assert report.ok and report.uploaded == ["a.bin"]
     assert transport.sent == 2

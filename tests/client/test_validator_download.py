@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 
 from app.cli import main
-from app.client.downloads import DownloadItem, download_one
-from app.client.errors import TransferError
-from app.client.uploads import LocalFile, upload_files
+from s3auth_client.cli import plural
+from s3auth_client.downloads import DownloadItem, download_one
+from s3auth_client.errors import TransferError
+from s3auth_client.uploads import LocalFile, upload_files
 from tests.client.conftest import (
     Deployment,
     miner_args,
@@ -162,7 +165,7 @@ def test_download_whose_bytes_do_not_match_the_etag_is_discarded(tmp_path: Path)
     honest = hashlib.md5(b"original" * 200).hexdigest()
 
     def storage(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, content=body, headers={"ETag": f'"{honest}"'})
+        return httpx2.Response(200, stream=httpx2.ByteStream(body), headers={"ETag": f'"{honest}"'})
 
     item = DownloadItem("data/x/c/f.bin", "http://storage/f.bin", tmp_path / "f.bin", len(body))
     with (
@@ -176,7 +179,7 @@ def test_download_whose_bytes_do_not_match_the_etag_is_discarded(tmp_path: Path)
 
 def test_download_shorter_than_listed_is_discarded(tmp_path: Path) -> None:
     def storage(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, content=b"x" * 100)
+        return httpx2.Response(200, stream=httpx2.ByteStream(b"x" * 100))
 
     item = DownloadItem("data/x/c/f.bin", "http://storage/f.bin", tmp_path / "f.bin", 2048)
     with (
@@ -186,3 +189,61 @@ def test_download_shorter_than_listed_is_discarded(tmp_path: Path) -> None:
         download_one(http, item)
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gzip_bomb_stored_with_content_encoding_downloads_as_its_stored_bytes(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bomb = gzip.compress(b"\x00" * (100 * 1024 * 1024), compresslevel=9)
+    key = f"data/x/{subnet.miner.coldkey.ss58_address}/bomb.parquet"
+    live.s3.client.put_object(Bucket=live.bucket, Key=key, Body=bomb, ContentEncoding="gzip")
+    out = tmp_path / "out"
+
+    code = main(["validator", "get", key, "--out", str(out), "--json", *validator_args(live)])
+
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, report
+    assert report["bytes_downloaded"] == len(bomb) < 200_000
+    assert (out / key).read_bytes() == bomb
+
+
+def test_download_stops_at_the_listed_size_instead_of_reading_everything(
+    tmp_path: Path,
+) -> None:
+    served = 0
+
+    def endless() -> Iterator[bytes]:
+        nonlocal served
+        for _ in range(64):
+            served += 1024 * 1024
+            yield b"\x00" * (1024 * 1024)
+
+    def storage(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=endless())
+
+    item = DownloadItem("data/x/c/f.bin", "http://storage/f.bin", tmp_path / "f.bin", 2048)
+    with (
+        httpx2.Client(transport=httpx2.MockTransport(storage)) as http,
+        pytest.raises(TransferError, match="larger than its 2048 bytes"),
+    ):
+        download_one(http, item)
+
+    assert served <= 2 * 1024 * 1024
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ls_text_counts_miner_folders_in_the_singular_and_plural(
+    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upload_tree(live, subnet, tmp_path, 1)
+    wait_for_discovery(live, subnet, "x", subnet.miner.coldkey.ss58_address)
+
+    assert main(["validator", "ls", *validator_args(live)]) == 0
+
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert {row[0] for row in rows} == {"x", "reddit"}
+    for row in rows:
+        count, noun = int(row[1]), " ".join(row[2:4])
+        assert noun == ("miner folder" if count == 1 else "miner folders"), row
+    assert plural(1, "miner folder") == "1 miner folder"
+    assert plural(0, "miner folder") == "0 miner folders"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from app.auth.replay import RedisReplayStore
 from app.main import create_app
 from tests.conftest import SettingsFactory, Subnet
-from tests.signing import btauth_request, miner_body
+from tests.signing import btauth_request, compact, miner_body, tao_headers
 
 GRANT = "/get-folder-access"
 
@@ -131,3 +131,29 @@ def test_every_shared_key_carries_an_expiry(
     # The replay horizon alone never expires: it must vanish only with Redis's data.
     assert ttls.pop(RedisReplayStore.HORIZON_KEY) == -1
     assert set(ttls) == set(replay_keys) | set(limit_keys)
+
+
+def test_a_tao_nonce_used_on_one_app_is_replayed_on_the_other(
+    two_apps: Any, subnet: Subnet
+) -> None:
+    first, second = two_apps()
+    raw = compact({"coldkey": subnet.miner.coldkey.ss58_address})
+    headers = tao_headers(subnet.miner.hotkey, raw)
+
+    accepted = first.post(GRANT, content=raw, headers=headers)
+    replayed = second.post(GRANT, content=raw, headers=headers)
+
+    assert accepted.status_code == 200
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "replayed")
+
+
+def test_a_refused_quota_gives_the_nonce_back_in_redis(two_apps: Any, subnet: Subnet) -> None:
+    first, second = two_apps(rate_limit_miner="1/hour")
+    raw = compact({"coldkey": subnet.miner.coldkey.ss58_address})
+    assert first.post(GRANT, content=raw, headers=tao_headers(subnet.miner.hotkey, raw)).is_success
+    headers = tao_headers(subnet.miner.hotkey, raw)
+
+    refused = first.post(GRANT, content=raw, headers=headers)
+    resent = second.post(GRANT, content=raw, headers=headers)
+
+    assert refused.status_code == resent.status_code == 429

@@ -11,8 +11,8 @@ import bittensor_wallet
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth.legacy import miner_message
 from app.schemas import FolderAccess
+from s3auth_client.legacy import miner_message
 from tests.conftest import SettingsFactory, Subnet
 from tests.signing import miner_body
 

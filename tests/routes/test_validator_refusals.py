@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,6 +143,9 @@ def test_file_urls_refuse_non_validators(
         "data/x/../../b",
         "data/x/a\nb",
         "data/x/\x00",
+        "data/x\\5Fvictim/victim.bin",
+        "data/x/./a",
+        "data//x/a",
     ],
 )
 def test_file_urls_refuse_keys_outside_data(client: TestClient, subnet: Subnet, key: str) -> None:
@@ -191,3 +196,21 @@ def test_file_urls_and_list_files_count_against_the_validator_quota(
     assert (first.status_code, second.status_code) == (200, 200)
     assert refusal(listing) == (429, "rate_limited")
     assert listing.json()["limit"] == "validator"
+
+
+def test_low_stake_refusal_names_exact_figures(
+    make_settings: SettingsFactory, subnet: Subnet, tmp_path: Path
+) -> None:
+    # Rounded figures read "20000 is below the 20000".
+    graph = subnet.metagraph()
+    graph["neurons"][subnet.validator.uid]["stake"] = 19_999.99
+    path = tmp_path / "metagraph.json"
+    path.write_text(json.dumps(graph))
+
+    with TestClient(create_app(make_settings(metagraph_file=path))) as client:
+        response = client.post(
+            "/get-validator-access", json=validator_body(subnet.validator.hotkey)
+        )
+
+    assert refusal(response) == (403, "low_stake")
+    assert "19,999.99 is below the 20,000" in response.json()["detail"]

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class RemoteFile:
 class Page:
     files: list[RemoteFile]
     next_token: str | None
+    folders: tuple[str, ...] = ()  # CommonPrefixes of a delimited listing
 
 
 def parse_list_files(payload: dict[str, Any]) -> Page:
@@ -50,17 +52,24 @@ def parse_list_objects_xml(text: str) -> Page:
         found = node.find(namespace + name)
         return found.text if found is not None else None
 
+    # A listing asked with encoding-type=url (as boto3 presigns it) URL-encodes its keys.
+    encoded = (child(root, "EncodingType") or "").lower() == "url"
     files = [
         RemoteFile(
-            key=child(item, "Key") or "",
+            key=unquote(child(item, "Key") or "") if encoded else child(item, "Key") or "",
             size=int(child(item, "Size") or 0),
             last_modified=child(item, "LastModified"),
             etag=child(item, "ETag"),
         )
         for item in root.iter(namespace + "Contents")
     ]
+    folders = tuple(
+        unquote(text) if encoded else text
+        for item in root.iter(namespace + "CommonPrefixes")
+        if (text := child(item, "Prefix"))
+    )
     truncated = (child(root, "IsTruncated") or "false").lower() == "true"
-    return Page(files, child(root, "NextContinuationToken") if truncated else None)
+    return Page(files, child(root, "NextContinuationToken") if truncated else None, folders)
 
 
 def walk_pages(first: Page, fetch: Any) -> Iterator[RemoteFile]:

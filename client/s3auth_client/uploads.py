@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.client.errors import ClientError
-from app.client.miner import MinerClient
-from app.client.progress import NoProgress, Progress
+from s3auth_client.errors import ClientError
+from s3auth_client.jobs import JobUploader, NotUploadable, refuses_filename
+from s3auth_client.miner import MinerClient
+from s3auth_client.progress import NoProgress, Progress
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,12 @@ class LocalFile:
     path: Path
     name: str  # the key below the miner's folder, POSIX separators
     size: int
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    files: list[LocalFile]
+    hidden: int = 0  # hidden files inside the folders, left out
 
 
 @dataclass
@@ -28,10 +35,13 @@ class UploadReport:
     refused: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     bytes_uploaded: int = 0
+    hidden: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.refused and not self.failed
+        """Nothing failed. Files the policy refuses are reported, but rerunning cannot
+        change them, so they do not make a finished (or resumed) upload a failure."""
+        return not self.failed
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -41,29 +51,34 @@ class UploadReport:
             "skipped": self.skipped,
             "refused": self.refused,
             "failed": self.failed,
+            "hidden": self.hidden,
             "bytes_uploaded": self.bytes_uploaded,
         }
 
 
 def plan_upload(
     paths: list[Path], *, prefix: str = "", exclude: tuple[str, ...] = ()
-) -> list[LocalFile]:
+) -> UploadPlan:
     """Each file once with the name it gets: a folder's files keep their paths inside it.
 
-    Hidden files and folders inside a folder (`.git`, `.cache`) are left out; a hidden
-    file named on the command line is kept.
+    Hidden files and folders inside a folder (`.git`, `.cache`) are left out and
+    counted; a hidden file named on the command line is kept.
     """
     prefix = normalize_prefix(prefix)
     planned: dict[str, LocalFile] = {}
+    hidden = 0
     for root in paths:
         if root.is_file():
             candidates = [(root, root.name)]
         elif root.is_dir():
-            candidates = [
-                (path, path.relative_to(root).as_posix())
-                for path in sorted(root.rglob("*"))
-                if path.is_file() and not _hidden(path.relative_to(root))
-            ]
+            candidates = []
+            for path in sorted(root.rglob("*")):
+                if not path.is_file():
+                    continue
+                if _hidden(path.relative_to(root)):
+                    hidden += 1
+                else:
+                    candidates.append((path, path.relative_to(root).as_posix()))
         else:
             raise ClientError(f"{root} does not exist")
         for path, relative in candidates:
@@ -74,7 +89,7 @@ def plan_upload(
             if other is not None and other.path.resolve() != path.resolve():
                 raise ClientError(f"{other.path} and {path} would both upload as {name}")
             planned[name] = LocalFile(path, name, path.stat().st_size)
-    return list(planned.values())
+    return UploadPlan(list(planned.values()), hidden)
 
 
 def normalize_prefix(prefix: str) -> str:
@@ -86,6 +101,63 @@ def normalize_prefix(prefix: str) -> str:
 
 def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
+
+
+def upload_job_files(
+    uploader: JobUploader,
+    files: list[LocalFile],
+    *,
+    jobs: int = 4,
+    progress: Progress | None = None,
+) -> UploadReport:
+    """Per-file uploads into the job's folder; a file the service says exists is skipped."""
+    progress = progress or NoProgress()
+    report = UploadReport(folder=uploader.folder)
+    by_name: dict[str, LocalFile] = {}
+    for local in files:
+        filename = Path(local.name).name
+        other = by_name.get(filename)
+        if other is not None:
+            raise ClientError(f"{other.path} and {local.path} would both upload as {filename}")
+        by_name[filename] = local
+    to_send: dict[str, LocalFile] = {}
+    for filename, local in by_name.items():
+        if (reason := refuses_filename(filename)) is not None:
+            report.refused[local.name] = reason
+        else:
+            to_send[filename] = local
+
+    progress.start(len(to_send), sum(f.size for f in to_send.values()))
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="upload")
+    try:
+        futures: dict[Future[str], LocalFile] = {
+            pool.submit(uploader.upload, local.path, filename, progress.advance): local
+            for filename, local in to_send.items()
+        }
+        for future in as_completed(futures):
+            local = futures[future]
+            try:
+                outcome = future.result()
+            except NotUploadable as error:
+                report.refused[local.name] = str(error)
+            except (ClientError, OSError) as error:
+                report.failed[local.name] = str(error)
+            else:
+                if outcome == "exists":
+                    report.skipped.append(local.name)
+                else:
+                    report.uploaded.append(local.name)
+                    report.bytes_uploaded += local.size
+            progress.file_done()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        progress.stop()
+    pool.shutdown(wait=True)
+    report.uploaded.sort()
+    report.skipped.sort()
+    return report
 
 
 def upload_files(

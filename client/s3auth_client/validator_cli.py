@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from functools import partial
 from pathlib import Path
 
-from app.client.cli import (
+from s3auth_client.cli import (
     EXIT_FAILED,
     Subparsers,
     add_command,
@@ -15,12 +17,13 @@ from app.client.cli import (
     guarded,
     jobs_option,
     json_lines,
+    plural,
     show_progress,
 )
-from app.client.downloads import DownloadItem, destination, download_all
-from app.client.errors import ClientError
-from app.client.progress import progress_for
-from app.client.validator import ValidatorClient
+from s3auth_client.downloads import DownloadItem, destination, download_all
+from s3auth_client.errors import ClientError
+from s3auth_client.progress import progress_for
+from s3auth_client.validator import ValidatorClient
 
 # --- validator -----------------------------------------------------------------------
 
@@ -45,12 +48,24 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         "list sources, a source's miners, or a miner's files",
         "Without options: the sources. With --source: its miners.\n"
         "With --miner (and --source, or every source the miner has): the files,\n"
-        "page after page. --json prints one JSON object per line.\n\n"
-        "example:\n"
-        "  s3auth validator ls --source x --miner 5F... --wallet validator",
+        "page after page. --hotkeys: the miners with a hotkey folder (the bundle's\n"
+        "listing: its first 1000). With --miner-hotkey: the files of that miner's hotkey\n"
+        "folder data/hotkey=<hotkey>/ (trusted validators only: /get-miner-list).\n"
+        "--json prints one JSON object per line.\n\n"
+        "examples:\n"
+        "  s3auth validator ls --source x --miner 5F... --wallet validator\n"
+        "  s3auth validator ls --miner-hotkey 5H... --wallet validator",
     )
     ls.add_argument("--source", help="list the miners of this source")
     ls.add_argument("--miner", metavar="COLDKEY", help="list this miner's files")
+    ls.add_argument(
+        "--miner-hotkey", metavar="SS58", help="list the files of this miner's hotkey folder"
+    )
+    ls.add_argument(
+        "--hotkeys",
+        action="store_true",
+        help="list the miner hotkeys that have a hotkey folder (first 1000)",
+    )
     auth_option(ls)
     ls.set_defaults(handler=guarded(validator_ls))
 
@@ -63,14 +78,18 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
         "keeping the bucket layout (DIR/data/<source>/<coldkey>/...). Each file is\n"
         "checked against its size and ETag and appears only when complete. Files\n"
         "already in DIR with the right size (or, for KEYs, the same MD5) are skipped,\n"
-        "so rerunning resumes. Exit status: 0 all done, 1 some file failed.\n\n"
+        "so rerunning resumes. --miner-hotkey HOTKEY downloads the hotkey folder\n"
+        "data/hotkey=<HOTKEY>/ (trusted validators only). Exit status: 0 all done,\n"
+        "1 some file failed.\n\n"
         "examples:\n"
         "  s3auth validator get --miner 5F... --source x --out ./data\n"
+        "  s3auth validator get --miner-hotkey 5H... --out ./data\n"
         "  s3auth validator get data/x/5F.../file.parquet --out ./data",
     )
     get.add_argument("keys", nargs="*", metavar="KEY", help="object keys under data/")
     get.add_argument("--miner", metavar="COLDKEY", help="download this miner's folder")
     get.add_argument("--source", help="the source of --miner's folder")
+    get.add_argument("--miner-hotkey", metavar="SS58", help="download this miner's hotkey folder")
     get.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR", help="where to write (default: .)"
     )
@@ -81,7 +100,22 @@ def add_validator(commands: Subparsers, parent: argparse.ArgumentParser) -> None
 
 def validator_ls(args: argparse.Namespace) -> int:
     with ValidatorClient(api_from(args), auth=args.auth) as client:
-        if args.miner:
+        if args.hotkeys:
+            page = client.hotkey_folders()
+            if args.json:
+                json_lines({"miner_hotkey": hotkey} for hotkey in page.folders)
+            else:
+                print("\n".join(page.folders) if page.folders else "no hotkey folders")
+            if page.next_token:
+                print("s3auth: more hotkey folders exist than one listing shows", file=sys.stderr)
+        elif args.miner_hotkey:
+            listed = (remote.as_json() for remote in client.hotkey_files(args.miner_hotkey))
+            if args.json:
+                json_lines(listed)
+            else:
+                for item in listed:
+                    print(f"{item['size']:>12}  {item['last_modified'] or '':<25}  {item['key']}")
+        elif args.miner:
             sources = [args.source] if args.source else _miner_sources(client, args.miner)
             files = (
                 {"source": source, **remote.as_json()}
@@ -109,7 +143,8 @@ def validator_ls(args: argparse.Namespace) -> int:
                 json_lines(iter(rows))
             else:
                 for row in rows:
-                    print(f"{row['source']:<16} {row['miners']:>6} miner folders  {row['prefix']}")
+                    folders = plural(row["miners"], "miner folder")
+                    print(f"{row['source']:<16} {folders:>20}  {row['prefix']}")
     return 0
 
 
@@ -121,13 +156,23 @@ def _miner_sources(client: ValidatorClient, coldkey: str) -> list[str]:
 
 
 def validator_get(args: argparse.Namespace) -> int:
-    if bool(args.keys) == bool(args.miner):
-        raise ClientError("give KEYs, or --miner COLDKEY with --source S")
+    if sum(map(bool, (args.keys, args.miner, args.miner_hotkey))) != 1:
+        raise ClientError("give KEYs, --miner COLDKEY with --source S, or --miner-hotkey SS58")
     if args.miner and not args.source:
         raise ClientError("--miner needs --source")
     out: Path = args.out
     with ValidatorClient(api_from(args), auth=args.auth) as client:
-        if args.miner:
+        if args.miner_hotkey:
+            hotkey = args.miner_hotkey
+            listed = list(client.hotkey_files(hotkey))
+            urls = client.hotkey_file_urls(hotkey, [f.key for f in listed]) if listed else {}
+            absent = [f.key for f in listed if f.key not in urls]
+            if absent:
+                raise ClientError(f"the service gave no URL for {', '.join(absent[:5])}")
+            items = [
+                DownloadItem(f.key, urls[f.key], destination(out, f.key), f.size) for f in listed
+            ]
+        elif args.miner:
             listed = list(client.list_files(args.source, args.miner))
             missing_urls = [f.key for f in listed if not f.url]
             urls = client.file_urls(missing_urls) if missing_urls else {}
@@ -146,7 +191,7 @@ def validator_get(args: argparse.Namespace) -> int:
             items,
             jobs=args.jobs,
             retry=client.api.retry,
-            refresh_url=lambda key: client.file_urls([key])[key],
+            refresh_url=partial(client.renewed_url, miner_hotkey=args.miner_hotkey),
             progress=progress_for("downloading", enabled=show_progress(args)),
         )
     report.out = str(out)

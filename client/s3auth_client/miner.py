@@ -12,19 +12,19 @@ from typing import Any
 
 import httpx2
 
-from app.auth.legacy import miner_message
-from app.client.api import Api, Auth
-from app.client.errors import ApiError, ClientError, TransferError
-from app.client.listing import (
+from s3auth_client.api import DEFAULT_AUTH, Api, Auth, header_scheme
+from s3auth_client.errors import ApiError, ClientError, TransferError
+from s3auth_client.legacy import miner_message
+from s3auth_client.listing import (
     Page,
     RemoteFile,
     parse_list_files,
     parse_list_objects_xml,
     walk_pages,
 )
-from app.client.policy import PolicyLimits, policy_limits
-from app.client.retry import RetryPolicy
-from app.client.transfer import ProgressReader, s3_error
+from s3auth_client.policy import PolicyLimits, policy_limits
+from s3auth_client.retry import RetryPolicy
+from s3auth_client.transfer import post_file, s3_error
 
 # Ask for a new grant when the current one has less than this left: a large file
 # started just before expiry must still finish inside the policy's lifetime.
@@ -78,7 +78,7 @@ class MinerClient:
         api: Api,
         source: str,
         *,
-        auth: Auth = "btauth",
+        auth: Auth = DEFAULT_AUTH,
         refresh_margin: float = REFRESH_MARGIN_SECONDS,
         transfer_retry: RetryPolicy | None = None,
     ) -> None:
@@ -105,7 +105,7 @@ class MinerClient:
     def request_grant(self, *, expiry: int | None = None) -> Grant:
         """A new grant from /get-folder-access, signed with the configured scheme."""
         body: dict[str, Any] = {"coldkey": self.coldkey, "source": self.source}
-        if self.auth == "btauth":
+        if self.auth != "legacy":
             body["hotkey"] = self.api.identity.hotkey_ss58
         if expiry is not None:
             body["expiry"] = expiry
@@ -171,21 +171,7 @@ class MinerClient:
     ) -> str:
         """One multipart POST of `path` to S3 as `key`; raises TransferError unless 2xx."""
         form = {**(grant.fields if fields is None else fields), "key": key}
-        with path.open("rb") as raw:
-            stream = ProgressReader(raw, on_progress)
-            try:
-                response = self.api.http.post(
-                    grant.url,
-                    data=form,
-                    files={"file": (path.name, stream, "application/octet-stream")},
-                    timeout=httpx2.Timeout(60.0, connect=10.0, write=300.0),
-                )
-            except httpx2.TransportError as exc:
-                stream.rewind()
-                raise TransferError(f"upload of {key} failed: {exc}", transient=True) from None
-        if not response.is_success:
-            stream.rewind()
-            raise s3_error(response, f"upload of {key}")
+        post_file(self.api.http, grant.url, form, path, f"upload of {key}", on_progress)
         return key
 
     # --- listing ----------------------------------------------------------------------
@@ -210,7 +196,7 @@ class MinerClient:
         }
         if token:
             body["continuation_token"] = token
-        return parse_list_files(self.api.post("/list-files", body, auth="btauth"))
+        return parse_list_files(self.api.post("/list-files", body, auth=header_scheme(self.auth)))
 
     def _list_with_grant_url(self) -> Iterator[RemoteFile]:
         grant = self.grant()

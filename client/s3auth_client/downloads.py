@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx2
 
-from app.client.errors import ClientError, TransferError
-from app.client.progress import NoProgress, Progress
-from app.client.retry import RetryPolicy
-from app.client.transfer import s3_error
+from s3auth_client.errors import ClientError, TransferError
+from s3auth_client.progress import NoProgress, Progress
+from s3auth_client.retry import RetryPolicy
+from s3auth_client.transfer import s3_error
 
 CHUNK_BYTES = 1024 * 1024
 DOWNLOAD_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
@@ -97,6 +97,7 @@ def download_one(
     partial = item.dest.with_name(item.dest.name + ".part")
     item.dest.parent.mkdir(parents=True, exist_ok=True)
     received = 0
+    written = 0
     done = False
     try:
         with http.stream("GET", item.url, headers=headers, timeout=DOWNLOAD_TIMEOUT) as response:
@@ -105,12 +106,21 @@ def download_one(
             if not response.is_success:
                 response.read()
                 raise s3_error(response, f"download of {item.key}")
+            limit = expected_size(item, response)
             digest = hashlib.md5(usedforsecurity=False)
             with partial.open("wb") as out:
-                for chunk in response.iter_bytes(CHUNK_BYTES):
-                    out.write(chunk)
-                    digest.update(chunk)
+                # Raw bytes: the object as stored. Decoding a Content-Encoding would let a
+                # small stored object expand without bound on the validator's disk.
+                for chunk in response.iter_raw(CHUNK_BYTES):
                     received += len(chunk)
+                    if limit is not None and received > limit:
+                        raise TransferError(
+                            f"download of {item.key} is larger than its {limit} bytes; stopped",
+                            transient=False,
+                        )
+                    out.write(chunk)
+                    written += len(chunk)
+                    digest.update(chunk)
                     if on_progress is not None:
                         on_progress(len(chunk))
             check_download(item, response, received, digest.hexdigest())
@@ -121,16 +131,23 @@ def download_one(
     finally:
         if partial.exists():
             partial.unlink()
-        if received and on_progress is not None and not done:
-            on_progress(-received)
+        if written and on_progress is not None and not done:
+            on_progress(-written)
     return True
+
+
+def expected_size(item: DownloadItem, response: httpx2.Response) -> int | None:
+    """The listed size, else the stored size S3 declares; None when neither is known."""
+    if item.size is not None:
+        return item.size
+    declared = response.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else None
 
 
 def check_download(
     item: DownloadItem, response: httpx2.Response, received: int, md5_hex: str
 ) -> None:
-    declared = response.headers.get("content-length")
-    expected = item.size if item.size is not None else (int(declared) if declared else None)
+    expected = expected_size(item, response)
     if expected is not None and received != expected:
         raise TransferError(
             f"download of {item.key} is {received} bytes, expected {expected}", transient=True

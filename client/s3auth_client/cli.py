@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx2
 
-from app.client.api import Api
-from app.client.errors import ClientError
-from app.client.identity import Identity
-from app.client.retry import RetryPolicy
+from s3auth_client.api import AUTH_SCHEMES, DEFAULT_AUTH, Api
+from s3auth_client.errors import ClientError
+from s3auth_client.identity import Identity
+from s3auth_client.retry import RetryPolicy
 
 Subparsers = argparse._SubParsersAction  # type: ignore[type-arg]
 
@@ -86,8 +86,31 @@ def api_from(args: argparse.Namespace) -> Api:
         args.url,
         identity_from(args),
         server_hotkey=args.server_hotkey,
-        retry=RetryPolicy(attempts=max(1, args.retries)),
+        retry=RetryPolicy(attempts=max(1, args.retries), on_retry=retry_notice(args.retries)),
     )
+
+
+def retry_notice(attempts: int) -> Callable[[int, BaseException, float], None]:
+    """One stderr line per retry: a service that is down is not silent for seconds."""
+
+    def notice(attempt: int, error: BaseException, wait: float) -> None:
+        print(
+            f"s3auth: {describe_failure(error)}; retrying in {wait:.1f} s "
+            f"(attempt {attempt + 1} of {attempts})",
+            file=sys.stderr,
+        )
+
+    return notice
+
+
+def describe_failure(error: BaseException) -> str:
+    if isinstance(error, httpx2.TransportError):
+        return f"no answer ({type(error).__name__}: {error})"
+    return str(error)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def show_progress(args: argparse.Namespace) -> bool:
@@ -157,10 +180,11 @@ def add_command(
 def auth_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--auth",
-        choices=("btauth", "legacy"),
-        default="btauth",
-        help="how the grant request is signed: btauth/1 headers or the legacy body "
-        "signature (default: btauth)",
+        choices=AUTH_SCHEMES,
+        default=DEFAULT_AUTH,
+        help="how requests are signed: Tao v2 headers (tao), btauth/1 headers (btauth), or "
+        "the legacy body signature where the endpoint takes it, headers elsewhere "
+        f"(default: {DEFAULT_AUTH})",
     )
 
 
@@ -176,8 +200,8 @@ def jobs_option(parser: argparse.ArgumentParser, default: int) -> None:
 
 def add_client_commands(commands: Subparsers) -> None:
     # Imported here: the command modules import their shared helpers from this one.
-    from app.client.miner_cli import add_check, add_miner
-    from app.client.validator_cli import add_validator
+    from s3auth_client.miner_cli import add_check, add_miner
+    from s3auth_client.validator_cli import add_validator
 
     parent = common_options()
     add_miner(commands, parent)

@@ -10,11 +10,21 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx2
 
-from app.client.errors import ApiError
-from app.client.identity import Identity
-from app.client.retry import RetryPolicy
+from s3auth_client.errors import ApiError
+from s3auth_client.identity import Identity
+from s3auth_client.retry import RetryPolicy
 
-Auth = Literal["btauth", "legacy"]
+# tao: Tao v2 headers (today's clients); btauth: bittensor's btauth/1 headers; legacy: the
+# signature in the JSON body, which only the endpoints of the seed and hotkey eras take.
+Auth = Literal["tao", "btauth", "legacy"]
+AUTH_SCHEMES: tuple[Auth, ...] = ("tao", "btauth", "legacy")
+DEFAULT_AUTH: Auth = "tao"
+
+
+def header_scheme(auth: Auth) -> Auth:
+    """The header scheme for endpoints that take no legacy body signature."""
+    return DEFAULT_AUTH if auth == "legacy" else auth
+
 
 DEFAULT_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
 
@@ -56,7 +66,7 @@ class Api:
         path: str,
         body: dict[str, Any],
         *,
-        auth: Auth = "btauth",
+        auth: Auth = DEFAULT_AUTH,
         legacy_message: Callable[[int], str] | None = None,
     ) -> dict[str, Any]:
         """POST `body`; on 429/503 and network errors retry with backoff, re-signing."""
@@ -72,12 +82,10 @@ class Api:
         try:
             return self.send(path, *self.sign(path, body, auth, legacy_message))
         except ApiError as error:
-            if error.code != "stale_timestamp" or auth != "legacy":
+            if error.code != "stale_timestamp" or auth == "btauth" or error.server_time is None:
                 raise
             # The clocks disagree: sign again on the server's clock, once.
-            if error.server_time is None:
-                raise
-            self.clock_offset = error.server_time - int(time.time())
+            self.clock_offset = server_seconds(error.server_time) - int(time.time())
             return self.send(path, *self.sign(path, body, auth, legacy_message))
 
     def sign(
@@ -100,6 +108,9 @@ class Api:
             }
             return json.dumps(body).encode(), headers
         raw = json.dumps(body).encode()
+        if auth == "tao":
+            headers.update(self.identity.tao_headers(raw, clock_offset_ms=self.clock_offset * 1000))
+            return raw, headers
         target = urlsplit(self.url(path))
         signed_path = target.path + (f"?{target.query}" if target.query else "")
         headers.update(self.identity.btauth_headers("POST", signed_path, raw, self.server_hotkey))
@@ -131,6 +142,11 @@ def parse_response(response: httpx2.Response) -> dict[str, Any]:
         )
     first_line = next(iter(response.text.strip().splitlines()), "no detail")
     raise ApiError(response.status_code, "http_error", first_line[:200], retry_after=retry_after)
+
+
+def server_seconds(server_time: int) -> int:
+    """`server_time` of a stale_timestamp refusal in seconds (Tao v2 servers may send ms)."""
+    return server_time // 1000 if server_time > 10**11 else server_time
 
 
 def retry_after_seconds(response: httpx2.Response) -> float | None:

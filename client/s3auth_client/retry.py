@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import httpx2
 
-from app.client.errors import ApiError, TransferError
+from s3auth_client.errors import ApiError, TransferError
 
 T = TypeVar("T")
 
@@ -22,6 +22,8 @@ class RetryPolicy:
     attempts: int = 5
     backoff_seconds: float = 0.5
     sleep: Callable[[float], None] = time.sleep
+    # Told before each wait, so a person sees why nothing happens (attempt, error, seconds).
+    on_retry: Callable[[int, BaseException, float], None] | None = None
 
     def delay(self, attempt: int, error: BaseException) -> float:
         hinted = getattr(error, "retry_after", None)
@@ -39,7 +41,10 @@ class RetryPolicy:
             except (ApiError, TransferError, httpx2.TransportError) as error:
                 if not is_transient(error) or attempt == self.attempts - 1:
                     raise
-                self.sleep(self.delay(attempt, error))
+                wait = self.delay(attempt, error)
+                if self.on_retry is not None:
+                    self.on_retry(attempt + 1, error, wait)
+                self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from app.client.cli import (
+from s3auth_client.cli import (
     EXIT_FAILED,
     Subparsers,
     add_command,
@@ -15,12 +15,14 @@ from app.client.cli import (
     emit,
     guarded,
     jobs_option,
+    plural,
     show_progress,
 )
-from app.client.isolation import run_isolation
-from app.client.miner import MinerClient
-from app.client.progress import progress_for
-from app.client.uploads import plan_upload, upload_files
+from s3auth_client.isolation import run_isolation
+from s3auth_client.jobs import FILENAME_HELP, JobUploader
+from s3auth_client.miner import MinerClient
+from s3auth_client.progress import progress_for
+from s3auth_client.uploads import plan_upload, upload_files, upload_job_files
 
 # --- miner ---------------------------------------------------------------------------
 
@@ -43,18 +45,31 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         "upload",
         parent,
         "upload files and folders into your folder, resuming",
-        "Upload files and folders into data/<source>/<coldkey>/[PREFIX/].\n\n"
+        "Upload files and folders into data/<source>/<coldkey>/[PREFIX/], or with\n"
+        "--job-id, parquet files one by one into data/hotkey=<hotkey>/job_id=<JOB>/.\n\n"
         "A folder's files keep their paths inside it, so a local HuggingFace dataset\n"
         "snapshot keeps its data/... layout. Hidden files inside folders are left out.\n"
         "Files already in your folder with the same size are skipped, so rerunning the\n"
         "same command resumes. Files outside the policy's size range are reported and\n"
-        "not sent. Exit status: 0 all uploaded or skipped, 1 some file refused or\n"
-        "failed, 2 nothing could start.\n\n"
-        "example:\n"
-        "  s3auth miner upload ./my-dataset --source x --wallet miner --hotkey default",
+        "not sent. Exit status: 0 every file uploaded, already there or not uploadable\n"
+        "(reported), 1 some upload failed, 2 nothing could start.\n\n"
+        "Per-file uploads (--job-id) are today's flow: each file asks the service for\n"
+        "its own upload URL (Tao v2 signed by default) and must already be named\n"
+        f"{FILENAME_HELP}; other names are reported as not uploadable. A file the\n"
+        "service says exists (409) is skipped, so rerunning resumes.\n\n"
+        "examples:\n"
+        "  s3auth miner upload ./my-dataset --source x --wallet miner --hotkey default\n"
+        "  s3auth miner upload ./out/*.parquet --job-id crawler-7-h4rp --wallet miner",
     )
     upload.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
-    upload.add_argument("--source", required=True, help="data source, e.g. x or reddit")
+    upload.add_argument(
+        "--source", help="data source of a folder upload, e.g. x or reddit (or give --job-id)"
+    )
+    upload.add_argument(
+        "--job-id",
+        metavar="JOB",
+        help="per-file upload for this Dynamic Desirability job into your hotkey folder",
+    )
     upload.add_argument(
         "--prefix", default="", help="put everything under this path inside your folder"
     )
@@ -72,20 +87,33 @@ def add_miner(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
     )
     jobs_option(upload, 4)
     auth_option(upload)
-    upload.set_defaults(handler=guarded(miner_upload))
+    upload.set_defaults(handler=guarded(miner_upload), parser=upload)
 
 
 def miner_upload(args: argparse.Namespace) -> int:
-    files = plan_upload(args.paths, prefix=args.prefix, exclude=tuple(args.exclude))
-    with MinerClient(api_from(args), args.source, auth=args.auth) as client:
-        progress = progress_for("uploading", enabled=show_progress(args))
-        report = upload_files(
-            client, files, jobs=args.jobs, resume=not args.no_resume, progress=progress
-        )
+    if bool(args.source) == bool(args.job_id):
+        args.parser.error("give --source S (folder upload) or --job-id JOB (per-file upload)")
+    if args.job_id and args.prefix:
+        args.parser.error("--prefix applies to folder uploads; --job-id names the folder")
+    plan = plan_upload(args.paths, prefix=args.prefix, exclude=tuple(args.exclude))
+    progress = progress_for("uploading", enabled=show_progress(args))
+    if args.job_id:
+        api = api_from(args)
+        try:
+            uploader = JobUploader(api, args.job_id, auth=args.auth)
+            report = upload_job_files(uploader, plan.files, jobs=args.jobs, progress=progress)
+        finally:
+            api.close()
+    else:
+        with MinerClient(api_from(args), args.source, auth=args.auth) as client:
+            report = upload_files(
+                client, plan.files, jobs=args.jobs, resume=not args.no_resume, progress=progress
+            )
+    report.hidden = plan.hidden
     lines = [
         f"{report.folder}: {len(report.uploaded)} uploaded ({report.bytes_uploaded} bytes), "
         f"{len(report.skipped)} already there, {len(report.refused)} not uploadable, "
-        f"{len(report.failed)} failed"
+        f"{len(report.failed)} failed, {plural(report.hidden, 'hidden file')} left out"
     ]
     lines += [f"  not uploadable: {name}: {why}" for name, why in report.refused.items()]
     lines += [f"  failed: {name}: {why}" for name, why in report.failed.items()]
@@ -134,6 +162,11 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
         metavar="SS58",
         help="another miner's coldkey to aim at (default: a fresh, unregistered address)",
     )
+    isolation.add_argument(
+        "--other-hotkey",
+        metavar="SS58",
+        help="another miner's hotkey to aim at (default: a fresh, unregistered address)",
+    )
     auth_option(isolation)
     isolation.set_defaults(handler=guarded(check_isolation))
 
@@ -141,15 +174,24 @@ def add_check(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
 def check_isolation(args: argparse.Namespace) -> int:
     with MinerClient(api_from(args), args.source, auth=args.auth) as client:
         results = run_isolation(
-            client, other_coldkey=args.other_coldkey, other_source=args.other_source
+            client,
+            other_coldkey=args.other_coldkey,
+            other_source=args.other_source,
+            other_hotkey=args.other_hotkey,
         )
     failed = [r for r in results if r.passed is False]
+    warned = sum(1 for r in results if r.warning)
     payload: dict[str, Any] = {
         "ok": not failed,
         "url": args.url,
         "probes": [r.as_json() for r in results],
     }
     text = "\n".join(f"{r.verdict}  {r.name}: {r.detail}" for r in results)
-    text += f"\n{len(results) - len(failed)} of {len(results)} probes held, {len(failed)} FAIL"
+    skipped = sum(1 for r in results if r.passed is None and not r.warning)
+    held = len(results) - len(failed) - skipped - warned
+    text += f"\n{held} of {len(results)} probes held, "
+    text += f"{skipped} skipped, " if skipped else ""
+    text += f"{warned} WARN, " if warned else ""
+    text += f"{len(failed)} FAIL"
     emit(args, payload, text)
     return EXIT_FAILED if failed else 0

@@ -1,0 +1,3 @@
+from s3auth_client.commands import main
+
+raise SystemExit(main())

@@ -31,8 +31,8 @@ MAX_HEADER_COUNT = 100
 # log files, the listening socket.
 RESERVED_DESCRIPTORS = 128
 MAX_AUTOMATIC_CONNECTIONS = 4096
-# How long a refused connection is drained before closing, so the client reads the
-# answer instead of a reset.
+# How long a connection refused for its head is drained before closing, so the client
+# reads the 431 instead of a reset.
 REFUSAL_LINGER_SECONDS = 0.5
 
 
@@ -101,7 +101,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         crowded = len(self.connections) >= self.max_connections
         super().connection_made(transport)
         if crowded:
-            self._refuse(TOO_MANY_CONNECTIONS)
+            # Closed at once: lingering here would hold the very descriptors the cap saves.
+            self._refused = True
+            transport.write(TOO_MANY_CONNECTIONS)
+            transport.close()
             return
         self._arm_deadline()
 

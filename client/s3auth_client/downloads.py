@@ -15,7 +15,7 @@ import httpx2
 from s3auth_client.errors import ClientError, TransferError
 from s3auth_client.progress import NoProgress, Progress
 from s3auth_client.retry import RetryPolicy
-from s3auth_client.transfer import s3_error
+from s3auth_client.transfer import read_error_body, s3_error
 
 CHUNK_BYTES = 1024 * 1024
 DOWNLOAD_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
@@ -104,8 +104,7 @@ def download_one(
             if response.status_code == 304:
                 return False
             if not response.is_success:
-                response.read()
-                raise s3_error(response, f"download of {item.key}")
+                raise s3_error(response, f"download of {item.key}", read_error_body(response))
             limit = expected_size(item, response)
             digest = hashlib.md5(usedforsecurity=False)
             with partial.open("wb") as out:

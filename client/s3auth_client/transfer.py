@@ -55,6 +55,20 @@ class ProgressReader:
         return self.raw.fileno()
 
 
+# S3 error documents are a few hundred bytes; a streamed response is read no further.
+ERROR_BODY_BYTES = 64 * 1024
+
+
+def read_error_body(response: httpx2.Response) -> str:
+    """The start of a streamed error response, raw (never decoded, never unbounded)."""
+    body = b""
+    for chunk in response.iter_raw(ERROR_BODY_BYTES):
+        body += chunk
+        if len(body) >= ERROR_BODY_BYTES:
+            break
+    return body[:ERROR_BODY_BYTES].decode("utf-8", "replace")
+
+
 UPLOAD_TIMEOUT = httpx2.Timeout(60.0, connect=10.0, write=300.0)
 
 
@@ -106,9 +120,9 @@ def put_file(
         raise s3_error(response, what)
 
 
-def s3_error(response: httpx2.Response, what: str) -> TransferError:
+def s3_error(response: httpx2.Response, what: str, text: str | None = None) -> TransferError:
     """A TransferError from an S3 error response, with S3's own code and message."""
-    text = response.text
+    text = response.text if text is None else text
     code = _CODE.search(text)
     message = _MESSAGE.search(text)
     reason = ": ".join(part.group(1) for part in (code, message) if part) or response.reason_phrase

@@ -177,3 +177,19 @@ def test_retries_while_the_service_is_down_are_announced_on_stderr(
     assert notices[0].startswith("s3auth: no answer (ConnectError")
     assert notices[0].endswith("(attempt 2 of 3)")
     assert notices[1].endswith("(attempt 3 of 3)")
+
+
+def test_a_broken_command_plugin_is_named_and_the_client_commands_still_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from s3auth_client import commands
+
+    broken = EntryPoint("broken", "no_such_module_anywhere:register", commands.PLUGIN_GROUP)
+    monkeypatch.setattr(commands, "entry_points", lambda group: [broken])
+
+    parser = commands.build_parser()
+
+    assert "the 'broken' commands are unavailable" in capsys.readouterr().err
+    assert callable(parser.parse_args(["validator", "ls", "--hotkeys"]).handler)

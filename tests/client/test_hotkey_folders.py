@@ -91,8 +91,13 @@ def test_upload_needs_exactly_one_of_source_and_job_id(
     assert "--job-id" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("auth", ["tao", "btauth", "legacy"])
 def test_trusted_validator_lists_and_downloads_a_hotkey_folder(
-    live: Deployment, subnet: Subnet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    auth: str,
+    live: Deployment,
+    subnet: Subnet,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     files = job_files(tmp_path / "miner", 2)
     assert (
@@ -112,8 +117,9 @@ def test_trusted_validator_lists_and_downloads_a_hotkey_folder(
     capsys.readouterr()
     hotkey = subnet.miner.hotkey.ss58_address
     out = tmp_path / "validator"
+    validator = [*validator_args(live), "--auth", auth]
 
-    assert main(["validator", "ls", "--miner-hotkey", hotkey, "--json", *validator_args(live)]) == 0
+    assert main(["validator", "ls", "--miner-hotkey", hotkey, "--json", *validator]) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     code, report = run_json(
         capsys,
@@ -125,7 +131,7 @@ def test_trusted_validator_lists_and_downloads_a_hotkey_folder(
             "--out",
             str(out),
             "--json",
-            *validator_args(live),
+            *validator,
         ],
     )
 

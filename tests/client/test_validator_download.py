@@ -247,3 +247,27 @@ def test_ls_text_counts_miner_folders_in_the_singular_and_plural(
         assert noun == ("miner folder" if count == 1 else "miner folders"), row
     assert plural(1, "miner folder") == "1 miner folder"
     assert plural(0, "miner folder") == "0 miner folders"
+
+
+def test_error_answer_is_read_only_as_far_as_an_error_document_goes(tmp_path: Path) -> None:
+    served = 0
+
+    def endless_error() -> Iterator[bytes]:
+        nonlocal served
+        yield b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+        for _ in range(64):
+            served += 1024 * 1024
+            yield b" " * (1024 * 1024)
+
+    def storage(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(403, content=endless_error())
+
+    item = DownloadItem("data/x/c/f.bin", "http://storage/f.bin", tmp_path / "f.bin", 2048)
+    with (
+        httpx2.Client(transport=httpx2.MockTransport(storage)) as http,
+        pytest.raises(TransferError, match="AccessDenied: Request has expired") as refused,
+    ):
+        download_one(http, item)
+
+    assert refused.value.status == 403
+    assert served <= 1024 * 1024

@@ -13,6 +13,7 @@ from app.db import Database
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.ondemand.service import OnDemand
+from app.storage.calls import StorageCalls
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
@@ -29,15 +30,18 @@ class Services:
     discovery: FolderDiscovery
     db: Database
     ondemand: OnDemand
+    storage: StorageCalls  # where every blocking S3 call runs (app/storage/calls.py)
     # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
     storage_http: httpx2.AsyncClient
 
     async def close(self) -> None:
         await self.metagraph.stop()
+        # Its background steps use storage and the database: stopped before either.
+        await self.ondemand.close()
         await self.discovery.close()
+        self.storage.close()
         await self.replay.close()
         await self.limits.close()
-        await self.ondemand.close()
         await self.db.close()
         await self.storage_http.aclose()
         self.s3.close()

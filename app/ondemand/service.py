@@ -22,6 +22,7 @@ from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
 from app.ondemand.views import JobFragments, job_view, submission_fragment, submission_view
 from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
+from app.storage.calls import StorageCalls
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
 
@@ -37,13 +38,18 @@ PLATFORM_KEYS = ("x", "reddit")
 
 class OnDemand:
     def __init__(
-        self, settings: Settings, db: Database, s3: BaseClient, presigner: Presigner
+        self,
+        settings: Settings,
+        db: Database,
+        s3: BaseClient,
+        presigner: Presigner,
+        storage: StorageCalls,
     ) -> None:
         self.settings = settings
         self.db = db
         self.presigner = presigner
         self.retention = timedelta(hours=settings.ondemand_retention_hours)
-        self.answers = AnswerStore(s3, settings.s3_bucket)
+        self.answers = AnswerStore(s3, settings.s3_bucket, storage)
         self.active = ActiveJobs(db)
         self.job_fragments = JobFragments()
         self.settler = Settler(db, self.answers, retention=self.retention)

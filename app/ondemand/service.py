@@ -21,8 +21,8 @@ from app.ondemand.schemas import JobSpec, JobsRequest, JobStatsRequest, MinerJob
 from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
 from app.ondemand.views import JobFragments, job_view, submission_fragment, submission_view
-from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.calls import StorageCalls
+from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
 

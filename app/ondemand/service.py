@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
 
+JOB_ID = re.compile(r"[0-9a-fA-F-]{1,64}")
 MIN_LIFETIME = timedelta(seconds=30)
 # Miners need time to scrape and upload; a submission this close to expiry is refused.
 SUBMIT_CUTOFF = timedelta(seconds=5)
@@ -184,7 +186,8 @@ class OnDemand:
 
     @staticmethod
     async def _job(session: AsyncSession, job_id: str) -> Job:
-        job = await repository.get_job(session, job_id)
+        # Ids are server-made UUIDs; anything else cannot exist (and never reaches the query).
+        job = await repository.get_job(session, job_id) if JOB_ID.fullmatch(job_id) else None
         if job is None:
             raise NotFound("No on-demand job has this id.", code="job_not_found")
         return job

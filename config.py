@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     # One line per request costs a tenth of a worker at thousands of requests a second;
     # /metrics already counts answers per route and status.
     access_log: bool = False
+    # Open client connections per worker; 0 sizes it from the file descriptor limit.
+    max_connections: int = Field(0, ge=0)
+    # A request's line, headers and body must arrive within this after its first byte
+    # (or after the connection opened); idle kept-alive connections close after this too.
+    header_timeout_seconds: float = Field(10, gt=0, le=300)
+    keep_alive_seconds: int = Field(5, ge=1, le=300)
 
     @field_validator("sources", mode="before")
     @classmethod

@@ -40,6 +40,12 @@ ERROR_CODES: dict[str, ErrorCode] = {
     # 401: who signed could not be established, or is not on the subnet.
     "bad_signature": ErrorCode(401, "The signature does not verify for this key and message."),
     "replayed": ErrorCode(401, "This signature or nonce was already used."),
+    "signed_before_store": ErrorCode(
+        401,
+        "Signed before the replay store could have seen it (the service or its Redis "
+        "restarted), so it may have been used already; sign a new request.",
+    ),
+    "unsupported_crypto": ErrorCode(401, "btauth/1 declared a scheme other than sr25519."),
     "not_registered": ErrorCode(401, "The hotkey is not registered on the subnet."),
     "missing_auth": ErrorCode(401, "The endpoint needs signed-request headers."),
     "wrong_receiver": ErrorCode(401, "The btauth/1 request is bound to another server."),
@@ -61,7 +67,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "already_exists": ErrorCode(409, "The object already exists; skip this file."),
     "already_submitted": ErrorCode(409, "This miner already submitted to this job."),
     "publish_conflict": ErrorCode(409, "Another list was published at the same moment."),
-    # 413, 422, 429
+    # 413, 422, 429, 431
     "payload_too_large": ErrorCode(413, "The body is over the endpoint's limit."),
     "invalid_request": ErrorCode(422, "The body does not match the endpoint's schema."),
     "expire_at_too_soon": ErrorCode(422, "The job's `expire_at` is less than 30 s away."),
@@ -75,6 +81,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "score_too_large": ErrorCode(422, "A `score` is over 4 KiB as compact JSON."),
     "invalid_score": ErrorCode(422, "A `score` holds NaN or an infinity."),
     "rate_limited": ErrorCode(429, "A quota is spent; `Retry-After` says when to retry."),
+    "headers_too_large": ErrorCode(
+        431, "The request line and headers are over 32 KiB or 100 headers (from the server)."
+    ),
     # 500, 503: the service's side.
     "internal": ErrorCode(500, "A bug; never caused by what a client sent."),
     "unavailable": ErrorCode(503, "A dependency is unavailable."),
@@ -83,6 +92,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "storage_unavailable": ErrorCode(503, "S3 cannot be reached or answered with an error."),
     "store_unavailable": ErrorCode(503, "Redis (rate limits, nonces) cannot be reached."),
     "database_unavailable": ErrorCode(503, "The database cannot be reached."),
+    "too_many_connections": ErrorCode(
+        503, "The worker holds `MAX_CONNECTIONS` connections; answered at connect, then closed."
+    ),
 }
 
 # What the signature checks of a request signed with headers (Tao v2, btauth/1) can answer,
@@ -96,7 +108,9 @@ HEADER_SIGNATURE_REFUSALS = (
     "stale_nonce",
     "hotkey_mismatch",
     "bad_signature",
+    "unsupported_crypto",
     "replayed",
+    "signed_before_store",
     "not_registered",
     "missing_auth",
     "wrong_receiver",

@@ -1,9 +1,13 @@
 """Rate limits per client IP and per hotkey, counted in memory or in a shared Redis.
 
-The `limits` library's asyncio strategies do the counting. Its moving window is exact
-("at most N in any window"), so a client cannot double its quota across a window
-boundary as a fixed window allows, and `Retry-After` is the moment the oldest counted
-request leaves the window rather than the end of an hour-long bucket.
+The `limits` library's sliding window counter does the counting, in memory and in Redis
+alike: two counters per limit and identity (this window's and the previous one's), the
+previous one weighted by how much of it still overlaps the sliding window. Every check
+costs the same whatever the limit: the moving window it replaces kept one timestamp per
+counted request, so a proxy's address under `RATE_LIMIT_IP=1000000/minute` paid for a
+million-entry list on every request. The count is an approximation that assumes the
+previous window's requests were spread evenly; like the moving window, and unlike a
+fixed window, it does not allow a doubled burst across a window boundary.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Literal
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import ConnectionPool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -83,7 +87,7 @@ class RateLimits:
 
     def __init__(self, settings: Settings) -> None:
         self.storage, self._pool = storage_for(settings)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
         self.fail_open = settings.rate_limit_fail_open
         self.items: dict[LimitScope, tuple[RateLimitItem, ...]] = {
             "ip": parse_limits(settings.rate_limit_ip),

@@ -29,6 +29,7 @@ from app.results.service import ValidationResults
 from app.routes import docs, health, miner_folders, miners, validators
 from app.routes.openapi import OpenApiApp
 from app.services import Services
+from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
 from app.storage.objects import storage_http_client
@@ -96,6 +97,7 @@ def build_services(
     s3 = s3_client or make_s3_client(settings)
     presigner = Presigner(s3, settings.s3_bucket)
     db = Database(settings.database_url)
+    storage = StorageCalls()
     return Services(
         settings=settings,
         metagraph=MetagraphCache(
@@ -112,9 +114,11 @@ def build_services(
             settings.s3_bucket,
             settings.sources,
             max_age_seconds=settings.discovery_cache_seconds,
+            storage=storage,
         ),
         db=db,
-        ondemand=OnDemand(settings, db, s3, presigner),
+        ondemand=OnDemand(settings, db, s3, presigner, storage),
+        storage=storage,
         desirability=Desirability(db),
         results=ValidationResults(db),
         storage_http=storage_http_client(),
@@ -151,6 +155,7 @@ def create_app(
         except BaseException:
             await services.close()
             raise
+        await services.replay.open()
         services.metagraph.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
@@ -166,6 +171,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Starlette's slash redirect builds an absolute URL from the Host header, so any
+        # client could make this service point others at a host of its choosing. No
+        # deployed client adds a trailing slash; such paths are 404 like any unknown one.
+        redirect_slashes=False,
         openapi_tags=OPENAPI_TAGS,
         # Metrics are Prometheus (/metrics). FastAPI's own OpenTelemetry hooks check for
         # providers on every request and cost ~15 µs on the miner path even when none is set.

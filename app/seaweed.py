@@ -7,6 +7,7 @@ the production image), installed next to Python.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
@@ -149,6 +150,15 @@ class SeaweedServer:
                 time.sleep(0.1)
         self.stop()
         raise TimeoutError(f"SeaweedFS did not answer within {STARTUP_TIMEOUT_SECONDS} s")
+
+    def pause(self) -> None:
+        """Freeze every weed process: connections open, nothing answers (a hung S3)."""
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:
+            os.killpg(self._process.pid, signal.SIGCONT)
 
     def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         process, self._process = self._process, None

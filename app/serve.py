@@ -1,30 +1,44 @@
-"""Runs the API under uvicorn with the configured settings."""
+"""Runs the API under uvicorn with the configured settings.
+
+Workers are separate processes that rebuild the app. The parent hands them its
+validated settings (command-line overrides included) in a file only its user can read,
+named by `S3AUTH_SETTINGS_FILE` and deleted when the server stops, and removes every
+secret setting from the environment the workers inherit: a process's environment is
+readable in /proc/<pid>/environ and is passed on to anything it runs.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
 
+from app.http_protocol import GuardedHttpProtocol
 from app.logs import configure_logging
 from config import Settings
 
 logger = logging.getLogger("app.serve")
 
-# Workers are separate processes that rebuild the app from the environment; this carries
-# the settings the parent validated (including command-line overrides) to them.
-SETTINGS_ENV = "S3AUTH_SETTINGS_JSON"
+SETTINGS_FILE_ENV = "S3AUTH_SETTINGS_FILE"
+# Settings whose value can carry a password even though they are not SecretStr.
+URL_SETTINGS_WITH_CREDENTIALS = ("database_url", "rate_limit_storage")
 
 
 def app_from_environment():  # type: ignore[no-untyped-def]
     """ASGI factory for uvicorn workers."""
     from app.main import create_app
 
-    raw = os.environ.get(SETTINGS_ENV)
-    settings = Settings.model_validate_json(raw) if raw else Settings()
+    path = os.environ.get(SETTINGS_FILE_ENV)
+    settings = read_settings_file(Path(path)) if path else Settings()
     configure_logging(settings.log_level)
+    GuardedHttpProtocol.configure(settings)
     return create_app(settings)
 
 
@@ -38,26 +52,64 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
             workers,
             workers,
         )
-    os.environ[SETTINGS_ENV] = settings_json(settings)
-    uvicorn.run(
-        "app.serve:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        proxy_headers=True,
-        server_header=False,
-    )
+    directory = Path(tempfile.mkdtemp(prefix="s3auth-"))  # mode 0700
+    try:
+        os.environ[SETTINGS_FILE_ENV] = str(write_settings_file(settings, directory))
+        remove_secrets_from_environment(settings)
+        uvicorn.run(
+            "app.serve:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+            access_log=settings.access_log,
+            proxy_headers=True,
+            server_header=False,
+            http="app.http_protocol:GuardedHttpProtocol",
+            timeout_keep_alive=settings.keep_alive_seconds,
+        )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
     return 0
 
 
-def settings_json(settings: Settings) -> str:
+def secret_setting_names(settings: Settings) -> list[str]:
+    names = list(URL_SETTINGS_WITH_CREDENTIALS)
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) or (
+            isinstance(value, tuple) and any(isinstance(v, SecretStr) for v in value)
+        ):
+            names.append(name)
+    return names
+
+
+def remove_secrets_from_environment(settings: Settings) -> None:
+    secret = {name.upper() for name in secret_setting_names(settings)}
+    for variable in [v for v in os.environ if v.upper() in secret]:
+        del os.environ[variable]
+
+
+def settings_values(settings: Settings) -> dict[str, Any]:
+    """Every setting as JSON values, secrets revealed (they are masked in a plain dump)."""
     values = settings.model_dump(mode="json")
-    for name in ("aws_access_key_id", "aws_secret_access_key"):
-        secret = getattr(settings, name)
-        values[name] = secret.get_secret_value() if secret is not None else None
-    for name in ("constellation_api_keys", "admin_api_keys"):
-        values[name] = ",".join(key.get_secret_value() for key in getattr(settings, name))
-    return json.dumps(values)
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+        elif isinstance(value, tuple) and any(isinstance(v, SecretStr) for v in value):
+            values[name] = [v.get_secret_value() for v in value]
+    return values
+
+
+def write_settings_file(settings: Settings, directory: Path) -> Path:
+    path = directory / "settings.json"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(settings_values(settings), out)
+    return path
+
+
+def read_settings_file(path: Path) -> Settings:
+    return Settings.model_validate_json(path.read_text(encoding="utf-8"))

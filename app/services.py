@@ -15,6 +15,7 @@ from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.ondemand.service import OnDemand
 from app.results.service import ValidationResults
+from app.storage.calls import StorageCalls
 from app.storage.discovery import FolderDiscovery
 from app.storage.presign import Presigner
 from config import Settings
@@ -33,17 +34,20 @@ class Services:
     ondemand: OnDemand
     desirability: Desirability
     results: ValidationResults
+    storage: StorageCalls  # where every blocking S3 call runs (app/storage/calls.py)
     # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
     storage_http: httpx2.AsyncClient
 
     async def close(self) -> None:
         await self.metagraph.stop()
-        await self.discovery.close()
-        await self.replay.close()
-        await self.limits.close()
+        # Its background steps use storage and the database: stopped before either.
         await self.ondemand.close()
         await self.desirability.close()
         await self.results.close()
+        await self.discovery.close()
+        self.storage.close()
+        await self.replay.close()
+        await self.limits.close()
         await self.db.close()
         await self.storage_http.aclose()
         self.s3.close()

@@ -45,6 +45,7 @@ BUCKET = "bench-bucket"
 SIGNATURE_MAX_AGE = 3600
 # Builds from before /livez have /healthcheck stand in (dearer: it reads the metagraph).
 FLOOR_PATHS = ("/livez", "/healthcheck")
+ACTIVE_PATH = "/on-demand/miner/jobs/active"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Scenario:
     legacy: str | None = None  # "miner" or "validator": legacy body signatures
     recipe: str | None = None  # a bench.tao recipe: Tao v2 signed headers
     signers: str = "miners"  # who signs Tao v2 requests: "miners" or "validators"
+    # Run on a service with LIMITS_ON, the requests coming from LIMITED_CLIENT_IPS addresses.
+    limits: bool = False
     # A scenario whose answers are large measures with fewer connections and requests.
     connections: int | None = None
     max_rps: int | None = None
@@ -72,8 +75,9 @@ SCENARIOS = (
     Scenario("miner-tao", "/get-folder-access", recipe="hotkey_folder_grant"),
     Scenario("upload-url", "/get-file-upload-url", recipe="file_upload_url"),
     Scenario("miner-list", "/get-miner-list", recipe="miner_list", signers="validators"),
+    Scenario("miner-limits", "/get-folder-access", legacy="miner", limits=True),
     # 50 open jobs, answered from memory.
-    Scenario("ondemand-active", "/on-demand/miner/jobs/active", recipe="ondemand_active"),
+    Scenario("ondemand-active", ACTIVE_PATH, recipe="ondemand_active"),
     # A miner with 1,000 submissions in the window (~1 MB answers), one request at a time:
     # the latency is the service time, not a queue.
     Scenario(
@@ -87,6 +91,15 @@ SCENARIOS = (
     # Every validator after each evaluation batch: a GET of the empty body, from memory.
     Scenario("dd-validator", DD_VALIDATOR_PATH, method="GET", recipe="empty", signers="validators"),
 )
+# Limits on, at values a deployment behind a proxy uses: the proxy's few addresses carry
+# everyone (a high per-IP limit), and each of the 256 hotkeys has an hourly quota high
+# enough that the row measures the counting, not 429s.
+LIMITS_ON = {
+    "RATE_LIMIT_IP": "1000000/minute",
+    "RATE_LIMIT_MINER": "1000000/hour",
+    "RATE_LIMIT_VALIDATOR": "1000000/hour",
+}
+LIMITED_CLIENT_IPS = 4
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -139,9 +152,14 @@ def chosen_scenarios(only: str | None) -> list[Scenario]:
     return [s for s in SCENARIOS if s.name in names]
 
 
-def signed_requests(scenario: Scenario, neurons: list[Neuron], count: int) -> list[bytes]:
+def signed_requests(
+    scenario: Scenario, neurons: list[Neuron], count: int, not_before: int
+) -> list[bytes]:
+    """`not_before`: when the service started; its replay store refuses older signatures."""
     if scenario.legacy is not None:
-        return signed_bodies(neurons, scenario.legacy, count, max_age=SIGNATURE_MAX_AGE)
+        return signed_bodies(
+            neurons, scenario.legacy, count, max_age=SIGNATURE_MAX_AGE, not_before=not_before
+        )
     assert scenario.recipe is not None
     signers = (
         [n for n in neurons if n.is_validator] if scenario.signers == "validators" else neurons
@@ -179,96 +197,52 @@ def bench_build(
 ) -> dict[str, Any]:
     log = work / f"service-{build.name.replace('/', '_')}.log"
     endpoints: dict[str, Any] = {}
-    port = free_ports(1)[0]
-    with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as service:
-        paths = service.routes()
-        floor = next(p for p in FLOOR_PATHS if service.answers(p))
-        print(f"[{build.name}] floor route: {floor}", flush=True)
-        warm = max(1, round(args.max_rps * args.warmup * 1.1))
-        count = max(1, round(args.max_rps * args.seconds * 1.1))
-        plan = [Scenario(FLOOR, floor, method="GET"), *chosen_scenarios(args.only)]
-        if any(s.recipe == "ondemand_active" and s.path in paths for s in plan):
-            create_active_jobs(service.base_url)
-        if any(s.path == DD_VALIDATOR_PATH for s in plan) and DD_VALIDATOR_PATH in paths:
-            print(f"[{build.name}] published list {publish_bench_list(service.base_url)}")
-        for scenario in plan:
-            name, path = scenario.name, scenario.path
-            if path not in paths:
-                endpoints[name] = {"path": path, "skipped": "not in this build"}
-                print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
-                continue
-            bodies = warm_bodies = None
-            share = min(1.0, (scenario.max_rps or args.max_rps) / args.max_rps)
-            row_warm, row_count = max(1, round(warm * share)), max(1, round(count * share))
-            if scenario.signed:
-                started = time.monotonic()
-                signed = signed_requests(scenario, neurons, row_warm + row_count)
-                warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:row_warm])
-                bodies = _write_lines(work / f"{name}-run.txt", signed[row_warm:])
-                print(
-                    f"[{build.name}] signed {len(signed)} distinct {name} requests "
-                    f"in {time.monotonic() - started:.1f} s",
-                    flush=True,
-                )
-            common = dict(
-                method=scenario.method,
-                connections=scenario.connections or args.connections,
-                threads=args.threads,
-            )
-            run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
-            statuses_before = service.answers_by_status(path)
-            cpu_before = service.cpu_seconds()
-            svg = RESULTS / f"{args.name}-{build.name.replace('/', '_')}-{name}.svg"
-            with flame_graph(service.pid, svg, args.seconds, enabled=args.profile):
-                result = run_wrk(
-                    service.base_url + path, bodies=bodies, seconds=args.seconds, **common
-                )
-            # CPU time per answer: steadier than req/s when other processes share the cores.
-            cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
-            statuses = service.answers_by_status(path) - statuses_before
-            endpoints[name] = {
-                "path": path,
-                **result.to_json(),
-                "server_answers_by_status": dict(statuses),
-                "server_cpu_us_per_request": round(cpu_us, 1),
-                **service.memory_mb(),
-            }
-            print(
-                f"[{build.name}] {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
-                f"{result.non_200} non-200, {cpu_us:.0f} µs of server CPU per request; "
-                f"the service counted {dict(statuses) or 'no answers'}",
-                flush=True,
-            )
-            if result.body_wraps:
-                print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
-        memory = service.memory_mb()
-        propagation = replica_propagation(build, env, work, service.base_url, paths, neurons)
+    scenarios = chosen_scenarios(args.only)
+    memory: dict[str, float] = {}
+    propagation: dict[str, Any] = {}
+    for limited in (False, True):
+        group = [s for s in scenarios if s.limits == limited]
+        if limited and not group:
+            continue
+        service_env = {**env, **LIMITS_ON} if limited else env
+        port = free_ports(1)[0]
+        with ServiceProcess(
+            service_env, port=port, source_dir=build.source_dir, log_path=log
+        ) as service:
+            if not limited:
+                floor = next(p for p in FLOOR_PATHS if service.answers(p))
+                print(f"[{build.name}] floor route: {floor}", flush=True)
+                group = [Scenario(FLOOR, floor, method="GET"), *group]
+                if ACTIVE_PATH in service.routes():
+                    create_active_jobs(service.base_url)
+            dd_wanted = any(s.path == DD_VALIDATOR_PATH for s in group)
+            if dd_wanted and DD_VALIDATOR_PATH in service.routes():
+                version = publish_bench_list(service.base_url)
+                print(f"[{build.name}] published list {version}", flush=True)
+            for scenario in group:
+                endpoints[scenario.name] = measure(build, args, service, work, neurons, scenario)
+            if not limited:
+                memory = service.memory_mb()
+                propagation = replica_propagation(build, env, work, service, neurons)
     return {
         "name": build.name,
         "commit": build.commit,
         "endpoints": endpoints,
-        "peak_rss_mb": round(memory["peak_rss_mb"], 1),
+        "peak_rss_mb": round(memory.get("peak_rss_mb", 0.0), 1),
         **propagation,
     }
 
 
 def replica_propagation(
-    build: Build,
-    env: dict[str, str],
-    work: Path,
-    base_url: str,
-    paths: set[str],
-    neurons: list[Any],
+    build: Build, env: dict[str, str], work: Path, service: ServiceProcess, neurons: list[Any]
 ) -> dict[str, Any]:
     """A second replica on the same PostgreSQL: how soon its miners see a job made on the first."""
-    if "/on-demand/miner/jobs/active" not in paths or not env["DATABASE_URL"].startswith(
-        "postgresql"
-    ):
+    if ACTIVE_PATH not in service.routes() or not env["DATABASE_URL"].startswith("postgresql"):
         return {}
     log = work / f"replica-{build.name.replace('/', '_')}.log"
     port = free_ports(1)[0]
     with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as replica:
-        seconds = sorted(propagation_seconds(base_url, replica.base_url, neurons[-1]))
+        seconds = sorted(propagation_seconds(service.base_url, replica.base_url, neurons[-1]))
     figures = {"median": round(seconds[len(seconds) // 2], 3), "max": round(seconds[-1], 3)}
     print(
         f"[{build.name}] a new job reached the other replica's miners in "
@@ -276,6 +250,64 @@ def replica_propagation(
         flush=True,
     )
     return {"ondemand_propagation_seconds": figures}
+
+
+def measure(
+    build: Build,
+    args: argparse.Namespace,
+    service: ServiceProcess,
+    work: Path,
+    neurons: list[Any],
+    scenario: Scenario,
+) -> dict[str, Any]:
+    name, path = scenario.name, scenario.path
+    if path not in service.routes():
+        print(f"[{build.name}] {path}: not in this build, skipped", flush=True)
+        return {"path": path, "skipped": "not in this build"}
+    rate = min(scenario.max_rps or args.max_rps, args.max_rps)
+    warm = max(1, round(rate * args.warmup * 1.1))
+    count = max(1, round(rate * args.seconds * 1.1))
+    bodies = warm_bodies = None
+    if scenario.signed:
+        started = time.monotonic()
+        signed = signed_requests(scenario, neurons, warm + count, service.started_at)
+        warm_bodies = _write_lines(work / f"{name}-warm.txt", signed[:warm])
+        bodies = _write_lines(work / f"{name}-run.txt", signed[warm:])
+        print(
+            f"[{build.name}] signed {len(signed)} distinct {name} requests "
+            f"in {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+    common = dict(
+        method=scenario.method,
+        connections=scenario.connections or args.connections,
+        threads=args.threads,
+        client_ips=LIMITED_CLIENT_IPS if scenario.limits else 0,
+    )
+    run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
+    statuses_before = service.answers_by_status(path)
+    cpu_before = service.cpu_seconds()
+    svg = RESULTS / f"{args.name}-{build.name.replace('/', '_')}-{name}.svg"
+    with flame_graph(service.pid, svg, args.seconds, enabled=args.profile):
+        result = run_wrk(service.base_url + path, bodies=bodies, seconds=args.seconds, **common)
+    # CPU time per answer: steadier than req/s when other processes share the cores.
+    cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
+    statuses = service.answers_by_status(path) - statuses_before
+    print(
+        f"[{build.name}] {name} {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
+        f"{result.non_200} non-200, {cpu_us:.0f} µs of server CPU per request; "
+        f"the service counted {dict(statuses) or 'no answers'}",
+        flush=True,
+    )
+    if result.body_wraps:
+        print(f"[{build.name}] warning: bodies ran out; raise --max-rps", flush=True)
+    return {
+        "path": path,
+        **result.to_json(),
+        "server_answers_by_status": dict(statuses),
+        "server_cpu_us_per_request": round(cpu_us, 1),
+        **service.memory_mb(),
+    }
 
 
 def _write_lines(path: Path, lines: list[bytes]) -> Path:
@@ -291,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     print(
-        "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty), replay "
+        "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty) except the "
+        "miner-limits row, replay "
         f"protection ON (memory://), SeaweedFS as S3 with {args.folders} miner folders, "
         f"256-neuron metagraph file; wrk "
         f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
@@ -325,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": args.seconds,
             "warmup_seconds": args.warmup,
             "workers": 1,
-            "rate_limits": "off",
+            "rate_limits": {"default": "off", "miner-limits": LIMITS_ON},
             "auth": "legacy body signatures and Tao v2 headers, a fresh nonce per request",
             "replay_protection": "on (memory://)",
             "s3": "SeaweedFS on loopback",

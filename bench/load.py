@@ -68,7 +68,10 @@ def run_wrk(
     connections: int,
     threads: int,
     timeout_seconds: float = 5.0,
+    client_ips: int = 0,
 ) -> LoadResult:
+    """`client_ips` > 0: requests carry X-Forwarded-For from that many addresses in turn
+    (the service trusts it from loopback), so per-IP limits count several clients."""
     command = [
         find_wrk(),
         f"-t{threads}",
@@ -82,8 +85,8 @@ def run_wrk(
         method,
         str(threads),
     ]
-    if bodies is not None:
-        command.append(str(bodies))
+    command.append(str(bodies) if bodies is not None else "")
+    command.append(str(client_ips))
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith("WRK_JSON "):

@@ -28,6 +28,7 @@ class ServiceProcess:
         self.source_dir = source_dir
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0  # unix seconds, whole, by which the service was serving
 
     @property
     def base_url(self) -> str:
@@ -49,6 +50,7 @@ class ServiceProcess:
         )
         log.close()
         self._wait_healthy()
+        self.started_at = int(time.time())
         return self
 
     @property

@@ -1,5 +1,7 @@
 -- wrk script: each request carries the next pre-signed body, never one twice.
--- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE]
+-- Usage: wrk -t N ... -s signed_bodies.lua URL -- METHOD N [BODIES_FILE [CLIENT_IPS]]
+-- BODIES_FILE may be "" for none; CLIENT_IPS > 0 adds X-Forwarded-For from that many
+-- addresses in turn (10.77.0.1, 10.77.0.2, ...), so per-IP limits count several clients.
 -- Threads take disjoint slices (every n-th line), so no body is sent twice by two threads.
 -- A line is a JSON body, or tab-separated "Name: value" headers followed by the body
 -- (signed-header schemes such as Tao v2 sign each request's headers).
@@ -37,16 +39,28 @@ function init(args)
   local method = args[1] or "GET"
   local thread_count = tonumber(args[2] or "1")
   local bodies = args[3]
+  if bodies == "" then
+    bodies = nil
+  end
+  local client_ips = tonumber(args[4] or "0")
+  local function forwarded(headers, index)
+    if client_ips > 0 then
+      headers["X-Forwarded-For"] = "10.77.0." .. tostring(index % client_ips + 1)
+    end
+    return headers
+  end
   local path = wrk.path
   requests = {}
   if bodies == nil then
-    requests[1] = wrk.format(method, path)
+    for index = 0, math.max(client_ips, 1) - 1 do
+      requests[#requests + 1] = wrk.format(method, path, forwarded({}, index))
+    end
   else
     local index = 0
     for line in io.lines(bodies) do
       if index % thread_count == id then
         local headers, body = parse_line(line)
-        requests[#requests + 1] = wrk.format(method, path, headers, body)
+        requests[#requests + 1] = wrk.format(method, path, forwarded(headers, index), body)
       end
       index = index + 1
     end

@@ -68,20 +68,25 @@ def write_metagraph(path: Path, neurons: list[Neuron], netuid: int = 13) -> Path
 Job = tuple[str, str, str | None, str, int]
 
 
-def _jobs(neurons: list[Neuron], kind: str, now: int, max_age: int) -> Iterator[Job]:
-    """Distinct (hotkey, source, timestamp) triples, newest timestamps first."""
+def _jobs(neurons: list[Neuron], kind: str, now: int, not_before: int) -> Iterator[Job]:
+    """(hotkey, source, timestamp) triples, newest timestamps first, none before `not_before`.
+
+    When the window runs out the triples come round again: sr25519 signatures are
+    randomized, so signing the same message again gives a new, distinct signature.
+    """
     signers = [n for n in neurons if n.is_validator] if kind == "validator" else neurons
     sources = ("",) if kind == "validator" else SOURCES
-    for ts in range(now + FUTURE_MARGIN_SECONDS, now - max_age, -1):
-        for source in sources:
-            for n in signers:
-                yield (
-                    n.hotkey_uri,
-                    n.hotkey,
-                    None if kind == "validator" else n.coldkey,
-                    source,
-                    ts,
-                )
+    while True:
+        for ts in range(now + FUTURE_MARGIN_SECONDS, not_before - 1, -1):
+            for source in sources:
+                for n in signers:
+                    yield (
+                        n.hotkey_uri,
+                        n.hotkey,
+                        None if kind == "validator" else n.coldkey,
+                        source,
+                        ts,
+                    )
 
 
 _keypairs: dict[str, Keypair] = {}
@@ -105,17 +110,22 @@ def _sign_chunk(jobs: list[Job]) -> list[bytes]:
 
 
 def signed_bodies(
-    neurons: list[Neuron], kind: str, count: int, *, max_age: int, now: int | None = None
+    neurons: list[Neuron],
+    kind: str,
+    count: int,
+    *,
+    max_age: int,
+    now: int | None = None,
+    not_before: int | None = None,
 ) -> list[bytes]:
-    """`count` distinct signed bodies for `kind` ("miner" or "validator"), all fresh now."""
+    """`count` distinct signed bodies for `kind` ("miner" or "validator"), all fresh now.
+
+    `not_before`: the service's start; its replay store refuses anything dated earlier.
+    """
     start = int(time.time()) if now is None else now
     # Leave a minute of the window for the run itself.
-    jobs = list(islice(_jobs(neurons, kind, start, max_age - 60), count))
-    if len(jobs) < count:
-        raise ValueError(
-            f"only {len(jobs)} distinct {kind} signatures fit in a {max_age} s window; "
-            "shorten the run or raise SIGNATURE_MAX_AGE_SECONDS"
-        )
+    oldest = start - (max_age - 60)
+    jobs = list(islice(_jobs(neurons, kind, start, max(oldest, not_before or oldest)), count))
     workers = max(1, min(os.cpu_count() or 1, 8))
     size = -(-count // (workers * 4))
     chunks = [jobs[i : i + size] for i in range(0, count, size)]

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 
 from app.seaweed import S3Credentials, SeaweedServer, free_ports
-from app.serve import SETTINGS_ENV, settings_json
+from app.serve import SETTINGS_FILE_ENV, write_settings_file
 from app.storage.presign import Presigner
 from bench.presign import write_result
 from config import Settings
@@ -95,7 +96,9 @@ class ApiServer:
 
     def __init__(self, settings: Settings, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, SETTINGS_ENV: settings_json(settings)}
+        self.directory = Path(tempfile.mkdtemp(prefix="s3auth-bench-"))
+        path = write_settings_file(settings, self.directory)
+        env = {**os.environ, SETTINGS_FILE_ENV: str(path)}
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "uvicorn", "app.serve:app_from_environment", "--factory",
@@ -117,6 +120,7 @@ class ApiServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=20)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def percentile(values: list[float], q: float) -> float:

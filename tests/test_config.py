@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -129,10 +130,10 @@ def test_later_settings_refuse_bad_values(
     assert describe_errors(error.value)[0].startswith(name)
 
 
-def test_settings_handed_to_workers_keep_the_api_keys() -> None:
-    from app.serve import settings_json
+def test_settings_handed_to_workers_keep_the_api_keys(tmp_path: Path) -> None:
+    from app.serve import read_settings_file, write_settings_file
 
     settings = Settings(_env_file=None, constellation_api_keys="k1,k2", admin_api_keys="a1")
-    rebuilt = Settings.model_validate_json(settings_json(settings))
+    rebuilt = read_settings_file(write_settings_file(settings, tmp_path))
     assert [k.get_secret_value() for k in rebuilt.constellation_api_keys] == ["k1", "k2"]
     assert [k.get_secret_value() for k in rebuilt.admin_api_keys] == ["a1"]

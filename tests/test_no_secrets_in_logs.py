@@ -18,8 +18,8 @@ def test_grants_and_refusals_log_no_secrets(
 ) -> None:
     configure_logging("debug")
     caplog.set_level(logging.DEBUG)
-    body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address)
     with TestClient(create_app(make_settings())) as client:
+        body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address)
         grant = client.post("/get-folder-access", json=body).json()
         client.post("/get-folder-access", json=body)  # replayed
         client.post("/get-folder-access", json=dict(body, source="reddit"))  # bad signature

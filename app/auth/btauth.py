@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bittensor import http_auth
+from bittensor.sp_core import CRYPTO_SR25519
+from bittensor.wallets import parse_crypto_type
 
+from app.auth.keys import public_key_is_weak
 from app.errors import AuthFailed, BadRequest
 
 # Nonces only need remembering while they could still pass the freshness check.
@@ -29,11 +32,33 @@ class _AcceptAll:
 _ACCEPT_ALL = _AcceptAll()
 
 
+def refuse_weak_keys(headers: Mapping[str, str]) -> None:
+    """Hotkeys are sr25519 only: ed25519 has small-order public keys that sign anything,
+    and so does the sr25519 identity key; neither may stand for a registered hotkey."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    crypto = lowered.get(http_auth.HEADER_CRYPTO.lower())
+    if crypto is not None:
+        try:
+            crypto_type = parse_crypto_type(crypto)
+        except ValueError:
+            crypto_type = None
+        if crypto_type != CRYPTO_SR25519:
+            raise AuthFailed(
+                "Only sr25519 hotkeys are accepted (X-Bittensor-Crypto: sr25519 or absent).",
+                code="unsupported_crypto",
+            )
+    hotkey = lowered.get(http_auth.HEADER_HOTKEY.lower())
+    if hotkey is not None and public_key_is_weak(hotkey):
+        raise AuthFailed(
+            "The btauth/1 signature does not verify against the hotkey.", code="bad_signature"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class BtauthProof:
     hotkey: str
     replay_key: str
-    signed_at: float
+    signed_at: float  # unix seconds, from the nonce
 
 
 def verify_btauth(
@@ -44,6 +69,7 @@ def verify_btauth(
     path: str,
     server_hotkey: str | None,
 ) -> BtauthProof:
+    refuse_weak_keys(headers)
     try:
         caller = http_auth.verify(
             headers,
@@ -66,6 +92,8 @@ def verify_btauth(
         raise AuthFailed(
             "The btauth/1 signature does not verify against the hotkey.", code="bad_signature"
         ) from None
+    if caller.crypto_type != CRYPTO_SR25519:  # refused above; kept in case headers differ
+        raise AuthFailed("Only sr25519 hotkeys are accepted.", code="unsupported_crypto")
     return BtauthProof(
         hotkey=caller.hotkey_ss58,
         replay_key=f"btauth:{caller.hotkey_ss58}:{caller.nonce_ns}",

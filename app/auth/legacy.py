@@ -7,8 +7,7 @@ service share those builders.
 
 from __future__ import annotations
 
-from bittensor.sp_core import CRYPTO_SR25519, verify
-
+from app.auth.keys import sr25519_signature_is_valid
 from s3auth_client.legacy import (
     hotkey_miner_message,
     miner_files_message,
@@ -37,7 +36,4 @@ def timestamp_is_fresh(timestamp: int, now: float, max_age_seconds: float) -> bo
 
 
 def signature_is_valid(hotkey: str, message: str, signature: bytes) -> bool:
-    try:
-        return bool(verify(message.encode(), signature, hotkey, CRYPTO_SR25519))
-    except ValueError:
-        return False
+    return sr25519_signature_is_valid(hotkey, message.encode(), signature)

@@ -18,7 +18,8 @@ from typing import Any
 from bittensor import Client, Substrate
 from bittensor.metagraph import Metagraph
 
-from app.metagraph.snapshot import Neuron, Snapshot
+from app.metagraph.snapshot import Snapshot
+from app.metagraph.sources import checked_neuron, checked_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class SubnetNotFound(LookupError):
 
 def snapshot_from(metagraph: Metagraph) -> Snapshot:
     neurons = [
-        Neuron(
+        checked_neuron(
             uid=n.uid,
             hotkey=n.hotkey,
             coldkey=n.coldkey,
@@ -44,7 +45,7 @@ def snapshot_from(metagraph: Metagraph) -> Snapshot:
         )
         for n in metagraph.neurons
     ]
-    return Snapshot.build(metagraph.netuid, metagraph.block, neurons, ChainSource.name)
+    return checked_snapshot(metagraph.netuid, metagraph.block, neurons, ChainSource.name)
 
 
 class _Worker:

@@ -168,7 +168,7 @@ class ExpiryWindow(BaseModel):
 
 
 class MinerJobsRequest(ExpiryWindow):
-    miner_hotkey: str = Field(min_length=1, max_length=64)
+    miner_hotkey: str = Field(pattern=r"^[1-9A-HJ-NP-Za-km-z]{1,64}$", description="SS58.")
     limit: int = Field(1000, ge=1, le=1000)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -21,10 +22,12 @@ from app.ondemand.schemas import JobSpec, JobsRequest, JobStatsRequest, MinerJob
 from app.ondemand.settle import Settler
 from app.ondemand.storage import AnswerStore, Landed
 from app.ondemand.views import JobFragments, job_view, submission_fragment, submission_view
+from app.storage.calls import StorageCalls
 from app.storage.layout import ondemand_answer_key, ondemand_job_prefix
 from app.storage.presign import Presigner, UploadForm
 from config import Settings
 
+JOB_ID = re.compile(r"[0-9a-fA-F-]{1,64}")
 MIN_LIFETIME = timedelta(seconds=30)
 # Miners need time to scrape and upload; a submission this close to expiry is refused.
 SUBMIT_CUTOFF = timedelta(seconds=5)
@@ -37,13 +40,18 @@ PLATFORM_KEYS = ("x", "reddit")
 
 class OnDemand:
     def __init__(
-        self, settings: Settings, db: Database, s3: BaseClient, presigner: Presigner
+        self,
+        settings: Settings,
+        db: Database,
+        s3: BaseClient,
+        presigner: Presigner,
+        storage: StorageCalls,
     ) -> None:
         self.settings = settings
         self.db = db
         self.presigner = presigner
         self.retention = timedelta(hours=settings.ondemand_retention_hours)
-        self.answers = AnswerStore(s3, settings.s3_bucket)
+        self.answers = AnswerStore(s3, settings.s3_bucket, storage)
         self.active = ActiveJobs(db)
         self.job_fragments = JobFragments()
         self.settler = Settler(db, self.answers, retention=self.retention)
@@ -178,7 +186,8 @@ class OnDemand:
 
     @staticmethod
     async def _job(session: AsyncSession, job_id: str) -> Job:
-        job = await repository.get_job(session, job_id)
+        # Ids are server-made UUIDs; anything else cannot exist (and never reaches the query).
+        job = await repository.get_job(session, job_id) if JOB_ID.fullmatch(job_id) else None
         if job is None:
             raise NotFound("No on-demand job has this id.", code="job_not_found")
         return job

@@ -1,34 +1,35 @@
 """The bucket side of on-demand answers: what landed under a job, and deleting old answers.
 
-boto3 blocks, so every call runs in a worker thread under a deadline; a store that fails
-or does not answer in time is a 503 `storage_unavailable`.
+boto3 blocks, so every call runs on the storage pool (app/storage/calls.py) under a
+deadline; a store that fails or does not answer in time is a 503 `storage_unavailable`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.errors import Unavailable
+from app.storage.calls import StorageCalls, StorageUnavailable
 
 # Landed answers of one job: key -> (size, ETag without quotes, last modified).
 Landed = dict[str, tuple[int, str | None, datetime | None]]
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 STORAGE_DEADLINE_SECONDS = 15.0
 DELETE_BATCH = 1000
 
 
 class AnswerStore:
-    def __init__(self, s3: BaseClient, bucket: str) -> None:
+    def __init__(self, s3: BaseClient, bucket: str, storage: StorageCalls) -> None:
         self.s3 = s3
         self.bucket = bucket
+        self.storage = storage
 
     def _list(self, prefix: str) -> Landed:
         landed: Landed = {}
@@ -55,17 +56,14 @@ class AnswerStore:
                 raise ClientError({"Error": errors[0]}, "DeleteObjects")
 
     async def landed(self, prefix: str, *, deadline: float = STORAGE_DEADLINE_SECONDS) -> Landed:
-        return await self._bounded(asyncio.to_thread(self._list, prefix), deadline)
+        return await self._bounded(deadline, self._list, prefix)
 
     async def delete(self, keys: Sequence[str]) -> None:
         if keys:
-            await self._bounded(asyncio.to_thread(self._delete, keys), STORAGE_DEADLINE_SECONDS)
+            await self._bounded(STORAGE_DEADLINE_SECONDS, self._delete, keys)
 
-    @staticmethod
-    async def _bounded(call: Awaitable[T], deadline: float) -> T:
+    async def _bounded(self, deadline: float, fn: Callable[[A], T], arg: A) -> T:
         try:
-            return await asyncio.wait_for(call, deadline)
-        except (BotoCoreError, ClientError, OSError, TimeoutError) as exc:
-            raise Unavailable(
-                "Storage did not answer; retry shortly.", code="storage_unavailable"
-            ) from exc
+            return await self.storage.run_within(deadline, fn, arg)
+        except (BotoCoreError, ClientError, OSError) as exc:
+            raise StorageUnavailable() from exc

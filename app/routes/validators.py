@@ -111,6 +111,7 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
     body = reader.request
     expires_in = min(LIST_FILES_URL_SECONDS, settings.access_ttl_seconds)
     page = await list_page(
+        services.storage,
         services.s3,
         settings.s3_bucket,
         coldkey_folder(body.source, body.coldkey),

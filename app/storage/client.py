@@ -8,6 +8,9 @@ from botocore.config import Config
 
 from config import Settings
 
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+
 
 def make_s3_client(settings: Settings) -> BaseClient:
     config = Config(
@@ -15,8 +18,9 @@ def make_s3_client(settings: Settings) -> BaseClient:
         signature_version="s3v4",
         # Self-hosted endpoints (SeaweedFS, MinIO) rarely resolve bucket subdomains.
         s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
-        connect_timeout=3,
-        read_timeout=10,
+        # A hung S3 must free its thread soon: see app/storage/calls.py.
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=32,
     )

@@ -16,14 +16,16 @@ from dataclasses import dataclass
 
 from botocore.client import BaseClient
 
-from app.errors import Unavailable
+from app.storage.calls import CALL_DEADLINE_SECONDS, StorageCalls, StorageUnavailable
 from app.storage.layout import source_prefix
 
 logger = logging.getLogger(__name__)
 
 # How long the first request waits for the first listing before answering 503; the
 # listing goes on in the background and the next request finds it.
-FIRST_LISTING_WAIT_SECONDS = 25.0
+FIRST_LISTING_WAIT_SECONDS = CALL_DEADLINE_SECONDS
+# A whole source, all its pages; each page is bounded by botocore's read timeout.
+LISTING_DEADLINE_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +68,11 @@ class FolderDiscovery:
         sources: Iterable[str],
         *,
         max_age_seconds: float,
+        storage: StorageCalls,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
+        self.storage = storage
         self.bucket = bucket
         self.sources = tuple(sources)
         self.max_age_seconds = max_age_seconds
@@ -92,10 +96,7 @@ class FolderDiscovery:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(listing), FIRST_LISTING_WAIT_SECONDS)
         if self._folders is None:
-            raise Unavailable(
-                "Storage cannot be listed right now; try again shortly.",
-                code="storage_unavailable",
-            )
+            raise StorageUnavailable()
         return self._folders
 
     def _start_listing(self) -> asyncio.Task[None]:
@@ -106,10 +107,16 @@ class FolderDiscovery:
     async def _refresh(self) -> None:
         started = self._clock()
         try:
-            # boto3 blocks; each source is listed in a worker thread, all at once.
+            # boto3 blocks; each source is listed on a storage thread, all at once.
             names = await asyncio.gather(
                 *(
-                    asyncio.to_thread(list_folder_names, self.client, self.bucket, source)
+                    self.storage.run_within(
+                        LISTING_DEADLINE_SECONDS,
+                        list_folder_names,
+                        self.client,
+                        self.bucket,
+                        source,
+                    )
                     for source in self.sources
                 )
             )

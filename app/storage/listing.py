@@ -1,15 +1,15 @@
-"""One page of a folder's objects, read with the server's credentials in a worker thread."""
+"""One page of a folder's objects, read with the server's credentials on a storage thread."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.errors import BadRequest, Unavailable
+from app.errors import BadRequest
+from app.storage.calls import StorageCalls, StorageUnavailable
 
 # What S3 and its look-alikes answer for a continuation token they did not issue.
 BAD_TOKEN_CODES = frozenset({"InvalidArgument", "InvalidToken", "InvalidContinuationToken"})
@@ -42,19 +42,21 @@ def _list_page(
 
 
 async def list_page(
-    client: BaseClient, bucket: str, prefix: str, *, token: str | None, max_keys: int
+    storage: StorageCalls,
+    client: BaseClient,
+    bucket: str,
+    prefix: str,
+    *,
+    token: str | None,
+    max_keys: int,
 ) -> Page:
     try:
-        return await asyncio.to_thread(_list_page, client, bucket, prefix, token, max_keys)
+        return await storage.run(_list_page, client, bucket, prefix, token, max_keys)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in BAD_TOKEN_CODES and token:
             raise BadRequest(
                 "continuation_token is not one this listing issued.", code="invalid_token"
             ) from None
-        raise Unavailable(
-            "Storage cannot be listed right now; try again shortly.", code="storage_unavailable"
-        ) from None
+        raise StorageUnavailable() from None
     except BotoCoreError:
-        raise Unavailable(
-            "Storage cannot be listed right now; try again shortly.", code="storage_unavailable"
-        ) from None
+        raise StorageUnavailable() from None

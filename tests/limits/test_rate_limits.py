@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import app.auth.pipeline as callers
+from app.auth.replay import MemoryReplayStore
 from app.limits import client_key
 from app.main import create_app
 from tests.conftest import SettingsFactory, Subnet
@@ -91,8 +92,10 @@ def test_ip_limit_refuses_before_body_parsing_and_signature_checks(
 def test_ip_limit_does_not_consume_the_signature_it_refuses(
     make_settings: SettingsFactory, subnet: Subnet
 ) -> None:
+    # One store for both runs of the app: a new one would refuse a signature older than it.
+    store = MemoryReplayStore()
     body = miner_body(subnet.miner.hotkey, subnet.miner.coldkey.ss58_address)
-    app = create_app(make_settings(rate_limit_ip="1/minute"))
+    app = create_app(make_settings(rate_limit_ip="1/minute"), replay_store=store)
     with TestClient(app, client=("10.0.0.1", 1000)) as first_ip:
         first_ip.get("/nope")
         assert post(first_ip, body)[0] == 429
@@ -179,18 +182,18 @@ def test_replayed_signature_is_not_counted_against_the_quota(
     make_settings: SettingsFactory, subnet: Subnet
 ) -> None:
     coldkey = subnet.miner.coldkey.ss58_address
-    body = miner_body(subnet.miner.hotkey, coldkey)
     with TestClient(create_app(make_settings(rate_limit_miner="2/hour"))) as client:
+        body = miner_body(subnet.miner.hotkey, coldkey)
         assert post(client, body)[0] == 200
         assert [post(client, body)[1]["code"] for _ in range(5)] == ["replayed"] * 5
         assert (
-            post(client, miner_body(subnet.miner.hotkey, coldkey, timestamp=body["timestamp"] - 1))[
+            post(client, miner_body(subnet.miner.hotkey, coldkey, timestamp=body["timestamp"] + 1))[
                 0
             ]
             == 200
         )
         assert (
-            post(client, miner_body(subnet.miner.hotkey, coldkey, timestamp=body["timestamp"] - 2))[
+            post(client, miner_body(subnet.miner.hotkey, coldkey, timestamp=body["timestamp"] + 2))[
                 0
             ]
             == 429
@@ -205,10 +208,10 @@ def test_signature_refused_for_quota_is_not_consumed(
     coldkey = subnet.miner.coldkey.ss58_address
     settings = make_settings(rate_limit_miner="1/hour", rate_limit_storage="memory://")
     app = create_app(settings)
-    body = miner_body(subnet.miner.hotkey, coldkey)
     with TestClient(app) as client:
+        body = miner_body(subnet.miner.hotkey, coldkey)
         assert (
-            post(client, miner_body(subnet.miner.hotkey, coldkey, timestamp=body["timestamp"] - 1))[
+            post(client, miner_body(subnet.miner.hotkey, coldkey, timestamp=body["timestamp"] + 1))[
                 0
             ]
             == 200

@@ -14,7 +14,7 @@ from tests.conftest import SettingsFactory
 def no_uvicorn(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
     runs: list[dict[str, object]] = []
     monkeypatch.setattr(serve.uvicorn, "run", lambda *args, **kwargs: runs.append(kwargs))
-    monkeypatch.setenv(serve.SETTINGS_ENV, "")
+    monkeypatch.setenv(serve.SETTINGS_FILE_ENV, "")
     return runs
 
 

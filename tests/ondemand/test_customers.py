@@ -140,3 +140,9 @@ def test_new_job_has_no_submissions(od_client: TestClient) -> None:
     answer = od_client.get(f"{JOBS}/{job_id}", headers=CUSTOMER)
     assert answer.status_code == 200
     assert answer.json() == {"submissions": []}
+
+
+def test_job_id_that_cannot_exist_is_404(od_client: TestClient) -> None:
+    answer = od_client.get(f"{JOBS}/x%00y", headers=CUSTOMER)
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "job_not_found"

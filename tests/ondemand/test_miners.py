@@ -212,3 +212,11 @@ def test_validator_endpoints_refuse_a_miner(od_client: TestClient, subnet: Subne
     answer = signed_post(od_client, "/on-demand/validator/jobs/stats", subnet.miner.hotkey, body)
     assert answer.status_code == 403
     assert answer.json()["code"] == "no_permit"
+
+
+def test_job_id_that_cannot_exist_is_404(od_client: TestClient, subnet: Subnet) -> None:
+    for job_id in ("x\u0000y", "../../etc", "a" * 64):
+        answer = submit(od_client, subnet, job_id)
+        assert answer.status_code in (404, 429)
+        assert answer.json()["code"] in ("job_not_found", "rate_limited")
+    assert count_rows(od_client, Submission) == 0

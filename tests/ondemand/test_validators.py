@@ -177,3 +177,15 @@ def test_validator_below_min_stake_is_403(od_client: TestClient, subnet: Subnet)
     answer = signed_post(od_client, STATS, subnet.poor_validator.hotkey, body)
     assert answer.status_code == 403
     assert answer.json()["code"] == "low_stake"
+
+
+def test_miner_hotkey_that_is_not_base58_is_422(od_client: TestClient, subnet: Subnet) -> None:
+    now = datetime.now(UTC)
+    body = {
+        "miner_hotkey": "5F\u0000' OR 1=1",
+        "expired_since": z(now - timedelta(hours=3)),
+        "expired_until": z(now),
+    }
+    answer = signed_post(od_client, MINER_JOBS, subnet.validator.hotkey, body)
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid_request"

@@ -205,8 +205,9 @@ def test_validator_answers_log_no_signatures_or_urls(
     caplog.set_level(logging.DEBUG)
     coldkey = subnet.miner.coldkey.ss58_address
     put_objects(seaweed, bucket, [f"data/x/{coldkey}/a.bin"])
-    body = validator_body(subnet.validator.hotkey)
     with TestClient(create_app(s3_settings)) as client:
+        # Signed after the start: the replay store refuses signatures made before it.
+        body = validator_body(subnet.validator.hotkey)
         bundle = client.post("/get-validator-access", json=body).json()
         listing = btauth_post(
             client, subnet.validator.hotkey, "/list-files", {"source": "x", "coldkey": coldkey}

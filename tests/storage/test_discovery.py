@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.errors import Unavailable
+from app.storage.calls import StorageCalls
 from app.storage.discovery import FolderDiscovery
 
 
@@ -50,7 +51,14 @@ class Clock:
 
 
 def discovery(bucket: PagedBucket, clock: Clock, sources: tuple[str, ...] = ("x",)) -> Any:
-    return FolderDiscovery(bucket, "b", sources, max_age_seconds=60, clock=clock)  # type: ignore[arg-type]
+    return FolderDiscovery(
+        bucket,  # type: ignore[arg-type]
+        "b",
+        sources,
+        max_age_seconds=60,
+        storage=StorageCalls(),
+        clock=clock,
+    )
 
 
 def test_lists_every_page_of_every_source() -> None:

@@ -296,7 +296,12 @@ def _run_stack(root: Path, *, host: str, port: int) -> int:
         api_url = f"http://{settings.host}:{settings.port}"
         validator = next(key for key in keys if key.role == "validator")
         miner_uri = keys[0].hotkey_uri
-        print(ondemand_banner(api_url, customer_key, miner_uri, validator.hotkey_uri, cli_path()))
+        miner_ss58 = keys[0].hotkey.ss58_address
+        print(
+            ondemand_banner(
+                api_url, customer_key, miner_uri, miner_ss58, validator.hotkey_uri, cli_path()
+            )
+        )
         settings = seed_dev_desirability(settings)
         serve(settings)
     print("s3auth dev: stopped", flush=True)

@@ -227,3 +227,28 @@ def test_second_dev_on_the_same_folder_is_refused_with_a_clear_message(
     assert "Traceback" not in result.stderr
     # The running stack is untouched.
     assert httpx2.get(f"{dev_stack[0]}/livez", timeout=10).status_code == 200
+
+
+def test_printed_ondemand_commands_create_answer_and_show_a_job(
+    dev_stack: tuple[str, Path], tmp_path: Path
+) -> None:
+    _, log = dev_stack
+    lines = log.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  create a job"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("  as validator"))
+    # Each line is a 17-character label column, then shell.
+    script = "\n".join(line[17:] for line in lines[start:end])
+
+    result = subprocess.run(
+        [
+            "bash",
+            "-ec",
+            f"cd {tmp_path}\n{script}".replace(".venv/bin/", f"{Path.cwd()}/.venv/bin/"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "1 submissions, 1 answers" in result.stdout

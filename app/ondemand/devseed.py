@@ -94,15 +94,21 @@ async def seed_jobs(settings: Settings, s3: BaseClient, miner_hotkey: str) -> No
 
 
 def ondemand_banner(
-    api_url: str, customer_key: str, miner_uri: str, validator_uri: str, cli: str = "s3auth"
+    api_url: str,
+    customer_key: str,
+    miner_uri: str,
+    miner_ss58: str,
+    validator_uri: str,
+    cli: str = "s3auth",
 ) -> str:
     s3auth = f"{cli} ondemand"
     return f"""On-demand jobs (two open jobs and one answered job are seeded):
   customer key   {customer_key}
-  create a job   {s3auth} create --platform x --keyword '#bittensor' \\
-                     --url {api_url} --api-key {customer_key}
-  answer it      {s3auth} answer JOB_ID answer.json --hotkey-uri {miner_uri} --url {api_url}
-  read it        {s3auth} show JOB_ID --url {api_url} --api-key {customer_key}
-  as validator   {s3auth} submissions --miner MINER_SS58 --hotkey-uri {validator_uri} \\
-                     --url {api_url}   (jobs appear here ~10 s after they expire)
+  create a job   JOB=$({s3auth} create --platform x --keyword '#bittensor' \\
+                     --url {api_url} --api-key {customer_key})
+  answer it      echo '{{"data_entities": []}}' > answer.json
+                 {s3auth} answer $JOB answer.json --hotkey-uri {miner_uri} --url {api_url}
+  read it        {s3auth} show $JOB --url {api_url} --api-key {customer_key}
+  as validator   {s3auth} submissions --miner {miner_ss58} --hotkey-uri {validator_uri} \\
+                     --url {api_url}   (a job shows here ~10 s after it expires)
 """

@@ -23,6 +23,7 @@ RUN pip install -r requirements.txt
 COPY client ./client
 COPY pyproject.toml README.md config.py ./
 COPY app ./app
+COPY migrations ./migrations
 COPY docs ./docs
 RUN pip install --no-deps ./client .
 

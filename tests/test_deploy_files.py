@@ -162,3 +162,13 @@ def test_alert_rules_pass_promtool() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_migrations_sit_at_the_top_and_ship_inside_the_package() -> None:
+    # The image copies both; a wheel follows the link, so installs carry the migrations.
+    link = ROOT / "app" / "db" / "migrations"
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+
+    assert link.is_symlink() and link.resolve() == (ROOT / "migrations").resolve()
+    assert (ROOT / "migrations" / "env.py").is_file()
+    assert "COPY migrations ./migrations" in lines

@@ -4,8 +4,9 @@ One schema serves SQLite (the embedded default, `sqlite+aiosqlite://`) and Postg
 (`postgresql+asyncpg://`, for production and several replicas). `Database` holds the async
 engine and session factory built from `DATABASE_URL`; `Database.call()` bounds every use so
 an unreachable or silent database answers 503 `database_unavailable` in about a second.
-Migrations live in `app/db/migrations` and apply at start (once across replicas: a
-PostgreSQL advisory lock, a file lock for SQLite) and with `s3auth db upgrade`.
+Migrations live in `migrations/` (linked as `app/db/migrations`, so installs carry them
+inside the package) and apply at start (once across replicas: a PostgreSQL advisory lock,
+a file lock for SQLite) and with `s3auth db upgrade`.
 
 Adding a table:
 
@@ -13,7 +14,7 @@ Adding a table:
    `UTCDateTime` for every datetime column (SQLite stores naive values; the type gives
    them back timezone-aware, in UTC).
 2. Import that module in `app/db/models.py`, so the migration environment sees it.
-3. Add a migration: copy the newest file in `app/db/migrations/versions/`, give it a new
+3. Add a migration: copy the newest file in `migrations/versions/`, give it a new
    `revision` and set `down_revision` to the previous head (or run
    `alembic revision --autogenerate -m "what it adds"` from the repository root with
    `DATABASE_URL` pointing at an up-to-date database). Use only portable types and

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.engine import STATEMENT_TIMEOUT_SECONDS, Database
 
+# `migrations/` of the repository, reached through the app/db/migrations link so that
+# installs (wheels, the image) carry it inside the package.
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant shared by every replica; "s3auth" in ASCII.
 ADVISORY_LOCK_KEY = 0x733361757468

@@ -10,14 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from app.db import DatabaseUnavailable
+from app.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
-# Longer than a run may take (the database layer gives up after about a second).
+# Longer than a run may take (the database layer gives up after about a second, storage
+# calls after five).
 STOP_GRACE_SECONDS = 5.0
+# An outage fails every run; one line per interval says why without flooding the log.
+LOG_INTERVAL_SECONDS = 60.0
 
 
 class Periodic:
@@ -27,6 +32,7 @@ class Periodic:
         self.name = name
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._next_log = 0.0
 
     def start(self, *, first_now: bool) -> None:
         self._stop = asyncio.Event()
@@ -41,6 +47,10 @@ class Periodic:
                 await self.run()
             except DatabaseUnavailable:
                 pass  # logged by the database layer; what is in memory keeps serving
+            except ServiceError as exc:
+                if time.monotonic() >= self._next_log:
+                    self._next_log = time.monotonic() + LOG_INTERVAL_SECONDS
+                    logger.warning("%s: %s", self.name, exc.detail)
             except Exception:
                 logger.exception("%s failed", self.name)
             if await self._stopped_within(self.seconds):

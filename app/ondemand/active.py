@@ -9,9 +9,7 @@ few pre-encoded jobs.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,8 +18,7 @@ from app.ondemand import repository
 from app.ondemand.models import Job
 from app.ondemand.schemas import MAX_SINCE_AGE
 from app.ondemand.views import job_json
-
-logger = logging.getLogger(__name__)
+from app.periodic import Periodic
 
 REFRESH_SECONDS = 0.4
 # Miners are shown only jobs at least this far from expiring.
@@ -45,7 +42,9 @@ class ActiveJobs:
         # Newest first.
         self._entries: tuple[Entry, ...] = ()
         self._added = 0
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            self.refresh, refresh_seconds, "refreshing the active on-demand jobs"
+        )
 
     def answer(self, since: datetime, *, now: float | None = None) -> bytes:
         """The `{"jobs": [...]}` body: created at or after `since`, 10 s or more left."""
@@ -81,21 +80,7 @@ class ActiveJobs:
     async def start(self) -> None:
         with contextlib.suppress(DatabaseUnavailable):
             await self.refresh()
-        self._task = asyncio.create_task(self._run(), name="ondemand-active-jobs")
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_seconds)
-            try:
-                await self.refresh()
-            except DatabaseUnavailable:
-                pass  # logged by the database layer; the last list keeps serving
-            except Exception:
-                logger.exception("refreshing the active on-demand jobs failed")
+        self._periodic.start(first_now=False)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()

@@ -6,23 +6,16 @@ answers go first, so a job whose answers could not be deleted is retried next ro
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from app.db import Database
-from app.errors import ServiceError
 from app.ondemand import repository
 from app.ondemand.storage import AnswerStore
-
-logger = logging.getLogger(__name__)
+from app.periodic import Periodic
 
 PERIOD_SECONDS = 60.0
 BATCH = 200
 BACKGROUND_DEADLINE_SECONDS = 10.0
-LOG_INTERVAL_SECONDS = 60.0
 
 
 class Retention:
@@ -30,7 +23,7 @@ class Retention:
         self.db = db
         self.answers = answers
         self.retention = retention
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(self.run_once, PERIOD_SECONDS, "deleting old on-demand jobs")
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Deletes every job that expired more than the retention ago; returns how many."""
@@ -49,25 +42,7 @@ class Retention:
                 return deleted
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="ondemand-retention")
-
-    async def _run(self) -> None:
-        next_log = 0.0
-        while True:
-            try:
-                await self.run_once()
-            except ServiceError as exc:
-                # An outage fails every round; one line per interval says why.
-                if time.monotonic() >= next_log:
-                    next_log = time.monotonic() + LOG_INTERVAL_SECONDS
-                    logger.warning("deleting old on-demand jobs: %s", exc.detail)
-            except Exception:
-                logger.exception("deleting old on-demand jobs failed")
-            await asyncio.sleep(PERIOD_SECONDS)
+        self._periodic.start(first_now=True)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()

@@ -8,10 +8,7 @@ time; validators then read those facts from the database instead of asking stora
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -21,9 +18,8 @@ from app.errors import ServiceError
 from app.ondemand import repository
 from app.ondemand.models import Job
 from app.ondemand.storage import AnswerStore
+from app.periodic import Periodic
 from app.storage.layout import ondemand_job_prefix
-
-logger = logging.getLogger(__name__)
 
 # Uploads that started before the form expired may still be arriving.
 GRACE = timedelta(seconds=10)
@@ -32,7 +28,6 @@ CLAIM_TTL = timedelta(seconds=60)
 PERIOD_SECONDS = 2.0
 BATCH = 20
 BACKGROUND_DEADLINE_SECONDS = 10.0
-LOG_INTERVAL_SECONDS = 60.0
 
 
 class Settler:
@@ -40,7 +35,9 @@ class Settler:
         self.db = db
         self.answers = answers
         self.retention = retention
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            self.run_once, PERIOD_SECONDS, "recording landed on-demand answers"
+        )
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Settles the jobs that are due; returns how many this replica settled."""
@@ -86,25 +83,7 @@ class Settler:
                 )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="ondemand-settle")
-
-    async def _run(self) -> None:
-        next_log = 0.0
-        while True:
-            try:
-                await self.run_once()
-            except ServiceError as exc:
-                # An outage fails every round; one line per interval says why.
-                if time.monotonic() >= next_log:
-                    next_log = time.monotonic() + LOG_INTERVAL_SECONDS
-                    logger.warning("recording landed on-demand answers: %s", exc.detail)
-            except Exception:
-                logger.exception("recording landed on-demand answers failed")
-            await asyncio.sleep(PERIOD_SECONDS)
+        self._periodic.start(first_now=True)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()

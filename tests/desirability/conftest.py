@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 from bittensor.sp_core import Keypair
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from app.desirability.models import DDList
 from app.main import create_app
-from app.services import Services
 from config import Settings
+from tests.app_state import count_rows
 from tests.conftest import SettingsFactory
 from tests.signing import tao_headers
 
@@ -35,22 +34,8 @@ def dd_client(dd_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def services_of(client: TestClient) -> Services:
-    return client.app.state.services  # type: ignore[attr-defined,no-any-return]
-
-
-def on_app_loop(client: TestClient, fn: Any, *args: Any) -> Any:
-    """Runs a coroutine function on the app's event loop, where its database lives."""
-    assert client.portal is not None
-    return client.portal.call(fn, *args)
-
-
 def stored_lists(client: TestClient) -> int:
-    async def count() -> int:
-        async with services_of(client).db.session() as session:
-            return int(await session.scalar(select(func.count()).select_from(DDList)) or 0)
-
-    return int(on_app_loop(client, count))
+    return count_rows(client, DDList)
 
 
 def entry(**fields: Any) -> dict[str, Any]:

@@ -258,7 +258,7 @@ def test_replica_with_a_lagging_clock_still_publishes_a_later_version(
     from datetime import timedelta
 
     from app.desirability.schemas import Entry
-    from tests.desirability.conftest import on_app_loop, services_of
+    from tests.app_state import on_app_loop, services_of
 
     first = publish(dd_client, [entry()]).json()
     lagging = datetime.fromisoformat(first["generated_at"]) - timedelta(hours=1)

@@ -11,12 +11,11 @@ import httpx2
 import pytest
 from bittensor.sp_core import Keypair
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from app.main import create_app
-from app.ondemand.models import Job, Submission
-from app.services import Services
+from app.ondemand.models import Job
 from config import Settings
+from tests.app_state import on_app_loop, services_of
 from tests.conftest import S3Server, SettingsFactory
 from tests.signing import compact, tao_headers
 
@@ -52,24 +51,6 @@ def od_settings(
 def od_client(od_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(od_settings)) as client:
         yield client
-
-
-def services_of(client: TestClient) -> Services:
-    return client.app.state.services  # type: ignore[attr-defined,no-any-return]
-
-
-def on_app_loop(client: TestClient, fn: Any, *args: Any) -> Any:
-    """Runs a coroutine function on the app's event loop (its database and tasks live there)."""
-    assert client.portal is not None
-    return client.portal.call(fn, *args)
-
-
-def count_rows(client: TestClient, model: type[Job] | type[Submission]) -> int:
-    async def count() -> int:
-        async with services_of(client).db.session() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-    return int(on_app_loop(client, count))
 
 
 def job_body(**spec: Any) -> dict[str, Any]:

@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.ondemand.models import Job
-from tests.ondemand.conftest import CUSTOMER, count_rows, create_job, iso_in, job_body
+from tests.app_state import count_rows
+from tests.ondemand.conftest import CUSTOMER, create_job, iso_in, job_body
 
 JOBS = "/on-demand/constellation/jobs"
 

@@ -16,16 +16,9 @@ from app.ondemand.models import Job, Submission
 from app.ondemand.schemas import JobsRequest, JobStatsRequest, MinerJobsRequest
 from app.storage.presign import UploadForm
 from config import Settings
+from tests.app_state import count_rows, on_app_loop, services_of
 from tests.conftest import S3Server
-from tests.ondemand.conftest import (
-    CUSTOMER,
-    answer_upload,
-    count_rows,
-    create_job,
-    job_row,
-    on_app_loop,
-    services_of,
-)
+from tests.ondemand.conftest import CUSTOMER, answer_upload, create_job, job_row
 
 MINER_A = "5MinerAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 MINER_B = "5MinerBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"

@@ -10,16 +10,9 @@ from fastapi.testclient import TestClient
 
 from app.ondemand.models import Submission
 from app.storage.layout import ondemand_answer_key
+from tests.app_state import count_rows, services_of
 from tests.conftest import S3Server, Subnet
-from tests.ondemand.conftest import (
-    answer_upload,
-    count_rows,
-    create_job,
-    insert_job,
-    job_row,
-    services_of,
-    signed_post,
-)
+from tests.ondemand.conftest import answer_upload, create_job, insert_job, job_row, signed_post
 
 ACTIVE = "/on-demand/miner/jobs/active"
 SUBMIT = "/on-demand/miner/jobs/submit"

@@ -93,7 +93,8 @@ def test_storage_outage_is_503_and_settling_is_retried(
     import functools
 
     from app.errors import Unavailable
-    from tests.ondemand.conftest import job_row, on_app_loop, services_of
+    from tests.app_state import on_app_loop, services_of
+    from tests.ondemand.conftest import job_row
 
     # The default test settings point S3 at a closed port.
     settings = make_settings(database_url=database_url, constellation_api_keys="customer-key-1")

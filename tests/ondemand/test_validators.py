@@ -10,15 +10,9 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.app_state import on_app_loop, services_of
 from tests.conftest import Subnet
-from tests.ondemand.conftest import (
-    answer_upload,
-    create_job,
-    job_row,
-    on_app_loop,
-    services_of,
-    signed_post,
-)
+from tests.ondemand.conftest import answer_upload, create_job, job_row, signed_post
 
 MINER_JOBS = "/on-demand/validator/miner-jobs"
 STATS = "/on-demand/validator/jobs/stats"

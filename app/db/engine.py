@@ -91,9 +91,9 @@ def engine_options(url: str) -> dict[str, Any]:
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # Cascading deletes need foreign keys on; WAL lets readers run beside the writer.
+    # Cascading deletes need foreign keys on. (WAL, which lets readers run beside the
+    # writer, is a property of the file: the migration runner sets it once.)
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

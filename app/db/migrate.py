@@ -87,11 +87,15 @@ async def upgrade(db: Database) -> str | None:
     """Brings the schema to head; returns the revision it is at."""
     head = head_revision()
     async with asyncio.timeout(STATEMENT_TIMEOUT_SECONDS * 4):
-        if await current_revision(db) == head:
-            return head
         path = db.sqlite_path
+        if path is None and await current_revision(db) == head:
+            return head
         lock = _file_lock(path) if path else contextlib.nullcontext()
         async with lock, db.engine.connect() as connection:
+            if path:
+                # Switching a file to WAL needs it to itself: done here, one replica at a
+                # time, rather than by every connection racing another's migration.
+                await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             await _upgrade_locked(connection, db.dialect)
         return await current_revision(db)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -69,6 +71,8 @@ def test_replicas_starting_together_on_one_sqlite_file_migrate_once(tmp_path: Pa
     revisions = asyncio.run(_upgrade_together(url, 4))
     assert revisions == [head_revision()] * 4
     assert schema_differences(url) == []
+    with contextlib.closing(sqlite3.connect(tmp_path / "shared.sqlite3")) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_db_upgrade_command_creates_the_schema(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,35 +128,12 @@ def upload_job_files(
         else:
             to_send[filename] = local
 
-    progress.start(len(to_send), sum(f.size for f in to_send.values()))
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="upload")
-    try:
-        futures: dict[Future[str], LocalFile] = {
-            pool.submit(uploader.upload, local.path, filename, progress.advance): local
-            for filename, local in to_send.items()
-        }
-        for future in as_completed(futures):
-            local = futures[future]
-            try:
-                outcome = future.result()
-            except NotUploadable as error:
-                report.refused[local.name] = str(error)
-            except (ClientError, OSError) as error:
-                report.failed[local.name] = str(error)
-            else:
-                if outcome == "exists":
-                    report.skipped.append(local.name)
-                else:
-                    report.uploaded.append(local.name)
-                    report.bytes_uploaded += local.size
-            progress.file_done()
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        progress.stop()
-    pool.shutdown(wait=True)
-    report.uploaded.sort()
+    filenames = {local.path: filename for filename, local in to_send.items()}
+
+    def send(local: LocalFile) -> str:
+        return uploader.upload(local.path, filenames[local.path], progress.advance)
+
+    _send_in_parallel(list(to_send.values()), send, report, progress, jobs)
     report.skipped.sort()
     return report
 
@@ -182,22 +160,44 @@ def upload_files(
         else:
             to_send.append(local)
 
-    progress.start(len(to_send), sum(f.size for f in to_send))
+    def send(local: LocalFile) -> str:
+        client.upload_file(local.path, local.name, on_progress=progress.advance)
+        return "uploaded"
+
+    _send_in_parallel(to_send, send, report, progress, jobs)
+    return report
+
+
+def _send_in_parallel(
+    files: list[LocalFile],
+    send: Callable[[LocalFile], str],
+    report: UploadReport,
+    progress: Progress,
+    jobs: int,
+) -> None:
+    """Runs `send` for each file on `jobs` threads; records each outcome in `report`.
+
+    `send` answers "exists" for a file the store already has, anything else when it
+    uploaded; it raises NotUploadable for a file it refused to send.
+    """
+    progress.start(len(files), sum(f.size for f in files))
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="upload")
     try:
-        futures: dict[Future[str], LocalFile] = {
-            pool.submit(client.upload_file, f.path, f.name, on_progress=progress.advance): f
-            for f in to_send
-        }
+        futures: dict[Future[str], LocalFile] = {pool.submit(send, f): f for f in files}
         for future in as_completed(futures):
             local = futures[future]
             try:
-                future.result()
+                outcome = future.result()
+            except NotUploadable as error:
+                report.refused[local.name] = str(error)
             except (ClientError, OSError) as error:
                 report.failed[local.name] = str(error)
             else:
-                report.uploaded.append(local.name)
-                report.bytes_uploaded += local.size
+                if outcome == "exists":
+                    report.skipped.append(local.name)
+                else:
+                    report.uploaded.append(local.name)
+                    report.bytes_uploaded += local.size
             progress.file_done()
     except BaseException:
         # Ctrl-C or an unexpected error: start nothing new, let running uploads end.
@@ -207,4 +207,3 @@ def upload_files(
         progress.stop()
     pool.shutdown(wait=True)
     report.uploaded.sort()
-    return report

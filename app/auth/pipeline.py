@@ -252,10 +252,10 @@ async def claim_and_count(proof: Proof, limit: HotkeyKind | None, services: Serv
     Runs only for a verified, registered, allowed caller, so nobody else can spend a
     hotkey's quota. A replay is refused before it is counted (a leaked signature cannot
     drain its owner's quota); a request refused for its quota gives its signature back,
-    so the client may resend it after Retry-After.
+    so the client may resend it after Retry-After. (Counting after the claim and giving
+    the claim back on a refusal needs no separate look at the quota first: one store
+    round trip less per request.)
     """
-    if limit is not None:
-        await services.limits.ensure_room(limit, proof.hotkey)
     once = proof.always_once or services.settings.replay_protection
     if once and not await services.replay.claim(
         proof.replay_key, proof.replay_ttl, signed_at=proof.signed_at

@@ -15,9 +15,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml client/pyproject.
 	$(BIN)/pip install --quiet -e ./client
 	touch $(STAMP)
 
-# Another port: make run PORT=8001 (or S3AUTH_DEV_PORT=8001 in the environment).
+# Another port: make run PORT=8001 (or S3AUTH_DEV_PORT=8001 in the environment). A second
+# stack beside a running one needs its own data folder too: make run PORT=8001 DATA_DIR=/tmp/dev2
 run: $(STAMP)
-	$(BIN)/s3auth dev $(if $(PORT),--port $(PORT))
+	$(BIN)/s3auth dev $(if $(PORT),--port $(PORT)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -169,7 +169,13 @@ class SeaweedServer:
             stop_process_group(process, signal.SIGTERM, grace_seconds)
 
     def __enter__(self) -> SeaweedServer:
-        return self.start()
+        # A signal or failure while it starts must not leave a half-started weed behind:
+        # __exit__ runs only once __enter__ has returned.
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(
         self,

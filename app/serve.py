@@ -27,22 +27,29 @@ from config import Settings
 logger = logging.getLogger("app.serve")
 
 SETTINGS_FILE_ENV = "S3AUTH_SETTINGS_FILE"
+APP_FACTORY = "app.serve:app_from_environment"
 # Settings whose value can carry a password even though they are not SecretStr.
 URL_SETTINGS_WITH_CREDENTIALS = ("database_url", "rate_limit_storage")
+
+
+def settings_from_environment() -> Settings:
+    """A worker's settings, with logging and the HTTP protocol configured from them."""
+    path = os.environ.get(SETTINGS_FILE_ENV)
+    settings = read_settings_file(Path(path)) if path else Settings()
+    configure_logging(settings.log_level)
+    GuardedHttpProtocol.configure(settings)
+    return settings
 
 
 def app_from_environment():  # type: ignore[no-untyped-def]
     """ASGI factory for uvicorn workers."""
     from app.main import create_app
 
-    path = os.environ.get(SETTINGS_FILE_ENV)
-    settings = read_settings_file(Path(path)) if path else Settings()
-    configure_logging(settings.log_level)
-    GuardedHttpProtocol.configure(settings)
-    return create_app(settings)
+    return create_app(settings_from_environment())
 
 
-def serve(settings: Settings, *, workers: int = 1) -> int:
+def serve(settings: Settings, *, workers: int = 1, app_factory: str = APP_FACTORY) -> int:
+    """Runs the app that `app_factory` ("module:function", called in each worker) builds."""
     configure_logging(settings.log_level)
     if workers > 1 and not settings.uses_shared_store:
         logger.warning(
@@ -57,7 +64,7 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
         os.environ[SETTINGS_FILE_ENV] = str(write_settings_file(settings, directory))
         remove_secrets_from_environment(settings)
         uvicorn.run(
-            "app.serve:app_from_environment",
+            app_factory,
             factory=True,
             host=settings.host,
             port=settings.port,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,47 +16,66 @@ import pytest
 
 from app.seaweed import free_ports
 
+REPO = Path(__file__).resolve().parents[1]
 
-@pytest.fixture(scope="module")
-def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data_dir = tmp_path_factory.mktemp("dev")
-    port = free_ports(1)[0]
+
+def start_dev(data_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    """`s3auth dev` as a user starts it, from the repository root; waits until it serves."""
     log = data_dir / "dev.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "dev",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(data_dir),
-            ],
+            [sys.executable, "-m", "app.cli", "dev", "--port", str(port), "--data-dir", data_dir],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            cwd=REPO,
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while "Uvicorn running" not in log.read_text(errors="replace"):
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        yield base, log
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 90
+    while "Uvicorn running" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise
+            raise AssertionError(log.read_text())
+        time.sleep(0.2)
+    return process, log
+
+
+def assert_stopped_cleanly(process: subprocess.Popen[bytes], log: Path) -> None:
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
     assert process.returncode == 0, log.read_text()
     assert "s3auth dev: stopped" in log.read_text()
-    weed = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True)
+    weed = subprocess.run(["pgrep", "-f", str(log.parent)], capture_output=True, text=True)
     assert weed.stdout.strip() == "", "SeaweedFS outlived s3auth dev"
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    port = free_ports(1)[0]
+    process, log = start_dev(tmp_path_factory.mktemp("dev"), port)
+    try:
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert_stopped_cleanly(process, log)
+
+
+def banner_commands(output: str) -> list[str]:
+    """Every command the banner prints: lines starting with the CLI, with continuations."""
+    commands: list[str] = []
+    lines = iter(output.splitlines())
+    for line in lines:
+        if line.startswith(".venv/bin/s3auth "):
+            command = [line]
+            while command[-1].endswith("\\"):
+                command.append(next(lines))
+            commands.append("\n".join(command))
+        else:
+            # Nothing else may look like a command: labels and notes are `#` lines.
+            assert line.startswith("#") or "bin/s3auth" not in line, line
+    return commands
 
 
 def test_dev_serves_docs_and_health(dev_stack: tuple[str, Path]) -> None:
@@ -69,47 +87,49 @@ def test_dev_serves_docs_and_health(dev_stack: tuple[str, Path]) -> None:
     assert health["metagraph"]["neurons"] == 4
 
 
-def test_printed_example_gets_a_grant_that_uploads(dev_stack: tuple[str, Path]) -> None:
-    _, log = dev_stack
-    output = log.read_text()
-    start = output.index("Or sign a fresh request each time:\n") + len(
-        "Or sign a fresh request each time:\n"
-    )
-    script = output[start : output.index("\nEOF", start) + len("\nEOF")]
-
-    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
-
-    assert result.returncode == 0, result.stderr
-    grant = json.loads(result.stdout)
-    form = {**grant["fields"], "key": grant["folder"] + "hello.bin"}
-    upload = httpx2.post(grant["url"], data=form, files={"file": ("f", b"x" * 2048)}, timeout=30)
-    assert upload.status_code == 204
-    listing = httpx2.get(grant["list_url"], timeout=30)
-    assert "hello.bin" in listing.text
-
-
-def test_dev_serves_a_dd_list_and_prints_a_working_publish_command(
+def test_every_banner_command_runs_as_printed_from_the_repository_root(
     dev_stack: tuple[str, Path], tmp_path: Path
 ) -> None:
+    _, log = dev_stack
+    commands = banner_commands(log.read_text())
+    outputs = []
+    for command in commands:
+        result = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+        assert result.returncode == 0, (command, result.stdout, result.stderr)
+        outputs.append((" ".join(command.replace("\\\n", " ").split()), result.stdout))
+
+    printed = {" ".join(command.split()[1:3]) for command, _ in outputs}
+    assert {"miner upload", "validator ls", "validator get", "ondemand answer", "dd publish"} <= (
+        printed
+    )
+    # The trusted dev validator sees the miner's per-file upload in its hotkey folder.
+    listing = next(out for command, out in outputs if "ls --miner-hotkey" in command)
+    assert "data_20260101_000000_100_0123456789abcdef.parquet" in listing
+    # The customer reads the answer the miner just gave, outside the checkout.
+    shown = next(out for command, out in outputs if "ondemand show" in command)
+    assert "1 submissions, 1 answers in " + str(tmp_path / "s3auth-answers") in shown
+    published = next(out for command, out in outputs if "dd publish" in command)
+    assert "published" in published.lower(), published
+
+
+def test_dev_serves_the_seeded_dd_list_to_the_dev_validator(dev_stack: tuple[str, Path]) -> None:
     from bittensor.sp_core import Keypair
 
     from tests.signing import tao_headers
 
-    base, log = dev_stack
+    base, _ = dev_stack
     validator = Keypair.create_from_uri("//dev-validator")
     path = "/dynamic-desirability/validator/get-latest-list"
     served = httpx2.get(base + path, headers=tao_headers(validator, b""), timeout=10)
     assert served.status_code == 200, served.text
     assert {e["id"] for e in served.json()["entries"]} >= {"dev-x-bittensor"}
-
-    line = next(x for x in log.read_text().splitlines() if "s3auth dd publish FILE" in x)
-    key = line.split("--api-key ", 1)[1].strip()
-    new_list = {"entries": [{"id": "fresh", "platform": "x", "weight": 1.0, "label": "#new"}]}
-    published = httpx2.put(
-        base + "/dynamic-desirability/list", json=new_list, headers={"X-API-Key": key}, timeout=10
-    )
-    assert published.status_code == 200, published.text
-    assert published.json()["version"] > served.json()["version"]
 
 
 def test_printed_customer_key_creates_jobs_and_seeded_jobs_answer(
@@ -117,12 +137,12 @@ def test_printed_customer_key_creates_jobs_and_seeded_jobs_answer(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from app.dev import dev_keys
+    from app.devstack.keys import dev_keys
     from tests.signing import compact, tao_headers
 
     base, log = dev_stack
     output = log.read_text()
-    customer_key = output.split("customer key", 1)[1].split()[0]
+    customer_key = output.split("the customer key is\n# ", 1)[1].split()[0]
     created = httpx2.post(
         f"{base}/on-demand/constellation/jobs",
         json={"job": {"job": {"platform": "x", "keywords": ["#bittensor"]}}},
@@ -229,26 +249,12 @@ def test_second_dev_on_the_same_folder_is_refused_with_a_clear_message(
     assert httpx2.get(f"{dev_stack[0]}/livez", timeout=10).status_code == 200
 
 
-def test_printed_ondemand_commands_create_answer_and_show_a_job(
-    dev_stack: tuple[str, Path], tmp_path: Path
-) -> None:
-    _, log = dev_stack
-    lines = log.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("  create a job"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("  as validator"))
-    # Each line is a 17-character label column, then shell.
-    script = "\n".join(line[17:] for line in lines[start:end])
+def test_sigterm_stops_the_api_and_seaweedfs(tmp_path: Path) -> None:
+    port = free_ports(1)[0]
+    process, log = start_dev(tmp_path, port)
 
-    result = subprocess.run(
-        [
-            "bash",
-            "-ec",
-            f"cd {tmp_path}\n{script}".replace(".venv/bin/", f"{Path.cwd()}/.venv/bin/"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    process.send_signal(signal.SIGTERM)
 
-    assert result.returncode == 0, result.stderr
-    assert "1 submissions, 1 answers" in result.stdout
+    assert_stopped_cleanly(process, log)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the API's port is free again

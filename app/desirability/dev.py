@@ -45,18 +45,13 @@ async def _seed(url: str) -> str:
         await db.close()
 
 
-def seed_dev_desirability(settings: Settings) -> Settings:
-    """Seeds the list and adds a printed admin key (unless one is set) to publish more."""
+def seed_dev_desirability(settings: Settings) -> tuple[Settings, str]:
+    """Seeds the list and adds an admin key (unless one is set) to publish more.
+
+    Returns the settings with that key, and the version of the list being served.
+    """
     if not settings.admin_api_keys:
         settings = settings.model_copy(
             update={"admin_api_keys": (SecretStr(f"dev-admin-{secrets.token_hex(8)}"),)}
         )
-    version = asyncio.run(_seed(settings.database_url))
-    api_url = f"http://{settings.host}:{settings.port}"
-    key = settings.admin_api_keys[0].get_secret_value()
-    print(
-        f"Dynamic Desirability list {version} is published. Publish another with:\n"
-        f"  s3auth dd publish FILE --url {api_url} --api-key {key}\n",
-        flush=True,
-    )
-    return settings
+    return settings, asyncio.run(_seed(settings.database_url))

@@ -56,10 +56,14 @@ def _job(platform: str, payload: dict[str, object], created: datetime, life: tim
     )
 
 
-async def seed_jobs(settings: Settings, s3: BaseClient, miner_hotkey: str) -> None:
-    """Two open jobs for miners, and an expired one the miner answered, for validators."""
+async def seed_jobs(settings: Settings, s3: BaseClient, miner_hotkey: str) -> str:
+    """Two open jobs for miners, and an expired one the miner answered, for validators.
+
+    Returns the id of the open x job, which stays open for a day so the banner's command
+    that answers it still works long after the start.
+    """
     now = datetime.now(UTC)
-    x_job = _job("x", {"keywords": ["#bittensor"], "url": None}, now, timedelta(minutes=10))
+    x_job = _job("x", {"keywords": ["#bittensor"], "url": None}, now, timedelta(days=1))
     reddit = _job("reddit", {"subreddit": "r/bittensor_"}, now, timedelta(minutes=10))
     answered = _job(
         "x",
@@ -91,24 +95,4 @@ async def seed_jobs(settings: Settings, s3: BaseClient, miner_hotkey: str) -> No
             session.add(submission)
     finally:
         await db.close()
-
-
-def ondemand_banner(
-    api_url: str,
-    customer_key: str,
-    miner_uri: str,
-    miner_ss58: str,
-    validator_uri: str,
-    cli: str = "s3auth",
-) -> str:
-    s3auth = f"{cli} ondemand"
-    return f"""On-demand jobs (two open jobs and one answered job are seeded):
-  customer key   {customer_key}
-  create a job   JOB=$({s3auth} create --platform x --keyword '#bittensor' \\
-                     --url {api_url} --api-key {customer_key})
-  answer it      echo '{{"data_entities": []}}' > answer.json
-                 {s3auth} answer $JOB answer.json --hotkey-uri {miner_uri} --url {api_url}
-  read it        {s3auth} show $JOB --url {api_url} --api-key {customer_key}
-  as validator   {s3auth} submissions --miner {miner_ss58} --hotkey-uri {validator_uri} \\
-                     --url {api_url}   (a job shows here ~10 s after it expires)
-"""
+    return x_job.id

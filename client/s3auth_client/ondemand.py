@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,11 @@ def add_ondemand(commands: Subparsers, parent: argparse.ArgumentParser) -> None:
     )
     _customer_options(show)
     show.add_argument("job_id", metavar="JOB_ID")
-    show.add_argument("--out", default=".", help="where answers are written (default: .)")
+    show.add_argument(
+        "--out",
+        default=str(Path(tempfile.gettempdir()) / "s3auth-answers"),
+        help="where answers are written (default: $TMPDIR/s3auth-answers)",
+    )
     show.set_defaults(handler=_show)
 
     answer = add_command(

@@ -28,6 +28,8 @@ from config import Settings
 
 DEV_BUCKET = "data-universe-storage"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# The service's app plus the dev-only signing /docs (app/devstack/signing.py).
+DEV_APP_FACTORY = "app.devstack.signing:dev_app_from_environment"
 DEFAULT_DEV_PORT = 8000
 PORT_ENV = "S3AUTH_DEV_PORT"
 LOCK_NAME = "dev.lock"
@@ -215,4 +217,4 @@ def _run_stack(root: Path, *, host: str, port: int) -> None:
             open_job_id=open_job,
         )
         print(banner(facts), flush=True)
-        serve(settings)
+        serve(settings, app_factory=DEV_APP_FACTORY)

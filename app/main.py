@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from botocore.client import BaseClient
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from app import __version__
@@ -137,7 +137,10 @@ def create_app(
     metagraph_source: MetagraphSource | None = None,
     s3_client: BaseClient | None = None,
     replay_store: ReplayStore | None = None,
+    first_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
+    """The service's app; `first_routers` match before its own routes (the dev /docs)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(
@@ -186,6 +189,8 @@ def create_app(
     app.add_middleware(IpRateLimit)
     app.add_middleware(CollapseSlashes)
     install_metrics(app)
+    for router in first_routers:
+        app.include_router(router)
     app.include_router(miners.router)
     app.include_router(miners.file_router)
     app.include_router(miner_folders.router)

@@ -98,3 +98,14 @@ def test_docs_point_only_inside_the_repository(path: str) -> None:
         linked = (ROOT / path).parent.joinpath(target).resolve()
         assert linked.is_relative_to(ROOT.resolve()), f"{path} links outside: {target}"
         assert linked.exists(), f"{path} links {target}"
+
+
+def test_every_python_snippet_of_the_protocol_runs_with_bittensor_wallet_only() -> None:
+    snippets = re.findall(r"```python\n(.*?)```", PROTOCOL, flags=re.S)
+    assert snippets
+    for snippet in snippets:
+        assert "bittensor.sp_core" not in snippet and "import bittensor\n" not in snippet
+        result = subprocess.run(
+            [sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, (snippet, result.stderr)

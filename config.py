@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     ondemand_retention_hours: float = Field(48, gt=0)
     rate_limit_ondemand_poll: str = "30/minute"
     rate_limit_ondemand_failures: str = "2/minute"
+    # Storage housekeeping (README: Housekeeping): how long each class of dead object is
+    # kept, and how often the service reaps (0 = never).
+    reap_superseded_after_seconds: float = Field(21600, ge=0)
+    reap_unlisted_after_seconds: float = Field(604800, ge=0)
+    reap_deregistered_after_seconds: float = Field(604800, ge=0)
+    reap_interval_seconds: float = Field(3600, ge=0)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -50,17 +50,6 @@ def newest(objects: Iterable[StoredObject]) -> StoredObject:
     return max(objects, key=lambda item: (item.last_modified, item.key))
 
 
-def skipped_classes(knowledge: Knowledge) -> dict[Reason, str]:
-    """Classes that cannot be decided, with why."""
-    skipped: dict[Reason, str] = {}
-    if knowledge.listed is None:
-        why = "no Dynamic Desirability list has been published"
-        skipped["superseded"] = skipped["unlisted"] = why
-    if knowledge.registered is None:
-        skipped["deregistered"] = "the metagraph is missing or older than METAGRAPH_MAX_AGE_SECONDS"
-    return skipped
-
-
 def classify_folder(
     hotkey: str,
     objects: Sequence[StoredObject],

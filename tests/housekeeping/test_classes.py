@@ -10,7 +10,6 @@ from app.housekeeping.classes import (
     Knowledge,
     classify_folder,
     newest,
-    skipped_classes,
 )
 from app.storage.layout import dd_job_file, folder_hotkey
 from app.storage.listing import StoredObject
@@ -109,7 +108,6 @@ def test_no_list_skips_superseded_and_unlisted() -> None:
     knowledge = Knowledge(listed=None, registered={HK})
     files = [job("job-a", "1.parquet", 300), job("job-a", "2.parquet", 200)]
     assert classify_folder(HK, files, knowledge, ZERO, NOW) == []
-    assert set(skipped_classes(knowledge)) == {"superseded", "unlisted"}
 
 
 def test_no_metagraph_skips_deregistered_only() -> None:
@@ -121,7 +119,6 @@ def test_no_metagraph_skips_deregistered_only() -> None:
     ]
     doomed = reasons(classify_folder("5Who", stranger, knowledge, ZERO, NOW))
     assert doomed == {stranger[0].key: "superseded"}
-    assert set(skipped_classes(knowledge)) == {"deregistered"}
 
 
 def test_the_newest_file_of_a_listed_job_of_a_registered_hotkey_is_never_removed() -> None:

@@ -18,6 +18,7 @@ from app.db.migrate import upgrade
 from app.desirability import routes as desirability
 from app.desirability.service import Desirability
 from app.errors import add_exception_handlers
+from app.housekeeping.service import Housekeeping
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
@@ -98,13 +99,14 @@ def build_services(
     presigner = Presigner(s3, settings.s3_bucket)
     db = Database(settings.database_url)
     storage = StorageCalls()
+    metagraph = MetagraphCache(
+        source,
+        refresh_seconds=settings.metagraph_refresh_seconds,
+        max_age_seconds=settings.metagraph_max_age_seconds,
+    )
     return Services(
         settings=settings,
-        metagraph=MetagraphCache(
-            source,
-            refresh_seconds=settings.metagraph_refresh_seconds,
-            max_age_seconds=settings.metagraph_max_age_seconds,
-        ),
+        metagraph=metagraph,
         s3=s3,
         presigner=presigner,
         replay=replay_store or replay_store_for(settings),
@@ -122,6 +124,7 @@ def build_services(
         desirability=Desirability(db),
         results=ValidationResults(db),
         storage_http=storage_http_client(),
+        housekeeping=Housekeeping(settings, s3, storage, db, metagraph),
     )
 
 
@@ -157,6 +160,8 @@ def create_app(
             raise
         await services.replay.open()
         services.metagraph.start()
+        services.housekeeping.attach_metrics(app.state.reap_metrics)
+        services.housekeeping.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
         try:

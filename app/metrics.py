@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ERROR_CODE_KEY
+from app.housekeeping.metrics import ReapMetrics
 from app.metagraph import MetagraphCache
 from app.routes.openapi import answer
 
@@ -216,6 +217,7 @@ def install_metrics(app: FastAPI) -> None:
     scrape_registry.register(MetagraphCollector(app))
     scrape_registry.register(PublishedStateCollector(app))
     app.state.publications = Publications(registry)
+    app.state.reap_metrics = ReapMetrics(registry)
     app.state.scrape_registry = scrape_registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     app.include_router(router)

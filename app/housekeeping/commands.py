@@ -14,8 +14,8 @@ from typing import TextIO
 
 from app.db import Database
 from app.housekeeping.bucket import Bucket
-from app.housekeeping.classes import REASONS, Graces
-from app.housekeeping.reaper import PassReport, Reaper
+from app.housekeeping.classes import REASONS
+from app.housekeeping.reaper import PassReport, Reaper, graces_of
 from app.housekeeping.turns import reaper_turn
 from app.housekeeping.usage import Usage, measure
 from app.metagraph import MetagraphCache
@@ -24,14 +24,6 @@ from app.storage.client import make_s3_client
 from config import Settings
 
 BAR_WIDTH = 30
-
-
-def graces_of(settings: Settings) -> Graces:
-    return Graces(
-        superseded=settings.reap_superseded_after_seconds,
-        unlisted=settings.reap_unlisted_after_seconds,
-        deregistered=settings.reap_deregistered_after_seconds,
-    )
 
 
 class AnotherPass(Exception):

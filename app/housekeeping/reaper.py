@@ -21,11 +21,25 @@ from app.db import Database, DatabaseUnavailable
 from app.desirability import repository
 from app.housekeeping.bucket import Bucket, Deleter, count_reasons
 from app.housekeeping.classes import REASONS, Doomed, Graces, Knowledge, Reason, classify_folder
+from app.housekeeping.metrics import ReapMetrics
 from app.metagraph import MetagraphCache
+from config import Settings
 
 logger = logging.getLogger(__name__)
 
 DATABASE_DEADLINE_SECONDS = 10.0
+
+
+class PassStopped(Exception):
+    """The service is stopping: the pass ends between two folders."""
+
+
+def graces_of(settings: Settings) -> Graces:
+    return Graces(
+        superseded=settings.reap_superseded_after_seconds,
+        unlisted=settings.reap_unlisted_after_seconds,
+        deregistered=settings.reap_deregistered_after_seconds,
+    )
 
 
 @dataclass
@@ -117,6 +131,8 @@ class Reaper:
         self.metagraph = metagraph
         self.graces = graces
         self.tallies = Tallies()
+        self.metrics: ReapMetrics | None = None
+        self.stopping = False
 
     async def run(
         self,
@@ -139,6 +155,8 @@ class Reaper:
         deleter = None if dry_run else Deleter(self.bucket, lambda b: self._removed(report, b))
         try:
             async for folder in self.bucket.hotkey_folders():
+                if self.stopping:
+                    raise PassStopped()
                 report.scanned_objects += len(folder.objects)
                 report.folders += 1
                 if folder.hotkey is not None:
@@ -166,6 +184,8 @@ class Reaper:
     def _skip(self, report: PassReport, reason: Reason, why: str) -> None:
         report.skipped.append({"class": reason, "reason": why})
         self.tallies.skipped[reason] += 1
+        if self.metrics is not None:
+            self.metrics.skipped.labels(reason).inc()
         logger.warning("storage housekeeping skips %s objects: %s", reason, why)
 
     def _removed(self, report: PassReport, batch: Sequence[Doomed]) -> None:
@@ -173,6 +193,9 @@ class Reaper:
         for reason, (objects, size) in count_reasons(batch).items():
             self.tallies.objects[reason] += objects
             self.tallies.bytes[reason] += size
+            if self.metrics is not None:
+                self.metrics.objects.labels(reason).inc(objects)
+                self.metrics.bytes.labels(reason).inc(size)
 
     def _finished(self, report: PassReport) -> None:
         tallies = self.tallies
@@ -181,6 +204,8 @@ class Reaper:
         tallies.last_error = None
         if not report.dry_run:
             tallies.last_success = tallies.last_finished
+            if self.metrics is not None:
+                self.metrics.last_success.set(tallies.last_success)
         removed = ", ".join(f"{report.deleted[r]} {r}" for r in REASONS)
         logger.info(
             "storage housekeeping%s: scanned %d objects in %.1f s, %s %s (%d bytes), kept %d",

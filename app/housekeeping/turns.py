@@ -8,6 +8,7 @@ rather than queueing behind one that is doing the same work.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -15,29 +16,51 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 
-from app.db import Database
+from app.db import Database, DatabaseUnavailable
+from app.db.engine import OUTAGES
 
 # Any constant every replica shares, apart from the migrations' and publishers' keys.
 REAP_LOCK_KEY = 0x733372656170  # "s3reap" in ASCII
+CONNECT_SECONDS = 10.0
+
+
+@contextlib.asynccontextmanager
+async def _postgres_turn(db: Database) -> AsyncIterator[bool]:
+    try:
+        async with asyncio.timeout(CONNECT_SECONDS):
+            connection = await db.engine.connect()
+    except OUTAGES as exc:
+        raise DatabaseUnavailable() from exc
+    try:
+        try:
+            async with asyncio.timeout(CONNECT_SECONDS):
+                got = bool(
+                    await connection.scalar(
+                        text("SELECT pg_try_advisory_lock(:key)"), {"key": REAP_LOCK_KEY}
+                    )
+                )
+                await connection.commit()
+        except OUTAGES as exc:
+            raise DatabaseUnavailable() from exc
+        yield got
+        if got:
+            # Closing the connection would release it too; a dead one already has.
+            with contextlib.suppress(*OUTAGES):
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": REAP_LOCK_KEY}
+                )
+                await connection.commit()
+    finally:
+        with contextlib.suppress(*OUTAGES):
+            await connection.close()
 
 
 @contextlib.asynccontextmanager
 async def reaper_turn(db: Database) -> AsyncIterator[bool]:
     """Yields True when this process has the turn for the length of the block."""
     if db.dialect == "postgresql":
-        async with db.engine.connect() as connection:
-            got = await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": REAP_LOCK_KEY}
-            )
-            await connection.commit()
-            try:
-                yield bool(got)
-            finally:
-                if got:
-                    await connection.execute(
-                        text("SELECT pg_advisory_unlock(:key)"), {"key": REAP_LOCK_KEY}
-                    )
-                    await connection.commit()
+        async with _postgres_turn(db) as got:
+            yield got
         return
     path = db.sqlite_path
     if path is None:  # an in-memory database lives in one process

@@ -52,6 +52,7 @@ async def healthcheck(services: ServicesDep) -> JSONResponse:
     }
     # Not a reason for 503: signed requests are still authorized without a list.
     body["dynamic_desirability"] = dd_state(services)
+    body["housekeeping"] = services.housekeeping.state()
     reason = None
     if snapshot is None:
         reason = "The metagraph has not been loaded yet"

@@ -34,6 +34,8 @@ from bench.ondemand import (
     seed_window,
 )
 from bench.profile import flame_graph
+from bench.reap import describe as describe_reap
+from bench.reap import reap_bench
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
 from bench.subnet import Neuron, bench_neurons, signed_bodies, write_metagraph
@@ -100,6 +102,8 @@ LIMITS_ON = {
     "RATE_LIMIT_VALIDATOR": "1000000/hour",
 }
 LIMITED_CLIENT_IPS = 4
+# Not an endpoint: a housekeeping pass over buckets of today's layout (bench/reap.py).
+REAP = "reap"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -137,7 +141,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         metavar="NAMES",
         help="comma-separated scenarios to run besides the floor: "
-        + ", ".join(s.name for s in SCENARIOS),
+        + ", ".join([*(s.name for s in SCENARIOS), REAP]),
     )
     return parser.parse_args(argv)
 
@@ -145,7 +149,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def chosen_scenarios(only: str | None) -> list[Scenario]:
     if not only:
         return list(SCENARIOS)
-    names = {name.strip() for name in only.split(",")}
+    names = {name.strip() for name in only.split(",")} - {REAP}
     unknown = names - {s.name for s in SCENARIOS}
     if unknown:
         raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -317,8 +321,10 @@ def _write_lines(path: Path, lines: list[bytes]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
     try:
-        find_wrk()
+        if only != {REAP}:  # the reap scenario needs no load generator
+            find_wrk()
     except WrkMissing as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -345,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
             builds.append(stack.enter_context(ref_build(args.compare, work)))
-        for build in builds:
+        for build in builds if only != {REAP} else []:
             builds_results.append(bench_build(build, args, env, work, neurons))
+        reap = None
+        if REAP in only or not only:
+            reap = reap_bench(s3.endpoint_url, credentials, neurons, work)
     results = {
         "meta": {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -369,9 +378,12 @@ def main(argv: list[str] | None = None) -> int:
             "submissions in the validator's window, read one request at a time",
         },
         "builds": builds_results,
+        **({"reap": reap} if reap else {}),
     }
     print()
     print(table(results))
+    if reap:
+        print(describe_reap(reap))
     print(f"\nJSON: {write_json(results, RESULTS / f'{args.name}.json')}")
     png = write_png(results, RESULTS / f"{args.name}.png")
     print(f"PNG:  {png}" if png else "PNG:  skipped (matplotlib is not installed)")

@@ -156,7 +156,7 @@ class Reaper:
         try:
             async for folder in self.bucket.hotkey_folders():
                 if self.stopping:
-                    raise PassStopped()
+                    raise PassStopped("the service stopped during the pass")
                 report.scanned_objects += len(folder.objects)
                 report.folders += 1
                 if folder.hotkey is not None:

@@ -15,10 +15,10 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from app.db import Database
+from app.db import Database, DatabaseUnavailable
 from app.housekeeping.bucket import Bucket
 from app.housekeeping.metrics import ReapMetrics
-from app.housekeeping.reaper import PassReport, Reaper, graces_of
+from app.housekeeping.reaper import PassReport, PassStopped, Reaper, graces_of
 from app.housekeeping.turns import reaper_turn
 from app.metagraph import MetagraphCache
 from app.periodic import Periodic
@@ -63,11 +63,17 @@ class Housekeeping:
                 await asyncio.wait_for(
                     self.metagraph.first_attempt.wait(), FIRST_METAGRAPH_WAIT_SECONDS
                 )
-        async with reaper_turn(self.db) as turn:
-            if not turn:
-                logger.info("storage housekeeping: another replica has this pass")
-                return None
-            return await self.reaper.run()
+        try:
+            async with reaper_turn(self.db) as turn:
+                if not turn:
+                    logger.info("storage housekeeping: another replica has this pass")
+                    return None
+                return await self.reaper.run()
+        except DatabaseUnavailable as exc:
+            self.reaper.tallies.last_error = exc.detail
+            raise
+        except PassStopped:
+            return None
 
     async def close(self) -> None:
         self.reaper.stopping = True

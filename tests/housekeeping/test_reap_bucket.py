@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,7 +12,8 @@ import pytest
 from app.db import Database
 from app.housekeeping.bucket import Bucket
 from app.housekeeping.classes import Graces
-from app.housekeeping.reaper import Reaper
+from app.housekeeping.commands import ProgressBar
+from app.housekeeping.reaper import PassReport, Reaper
 from app.housekeeping.turns import reaper_turn
 from app.metagraph import MetagraphCache
 from app.metagraph.sources import FileSource
@@ -209,3 +211,21 @@ def test_a_pass_waits_for_no_one_when_another_holds_the_turn(
     code, _, err = asyncio.run(hold_turn_and_run())  # type: ignore[misc]
     assert code == 1 and "another housekeeping pass is running" in err
     assert set(seaweed.keys(bucket)) == layout.everything
+
+
+def test_text_output_names_the_counts_and_a_terminal_gets_a_progress_bar(
+    reap_env: Env, layout: Layout, database_url: str, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    reap_env(0)
+    code, out, _ = run_cli(capsys, "storage", "reap", "--dry-run")
+    assert code == 0
+    assert f"would remove 0 superseded, 0 unlisted, {len(layout.deregistered)} deregistered" in out
+    assert "skipped unlisted: no Dynamic Desirability list has been published" in out
+    code, out, _ = run_cli(capsys, "storage", "usage", "--top", "2")
+    assert code == 0 and len(out.splitlines()) == 4  # header, two folders, totals
+
+    bar = io.StringIO()
+    progress = ProgressBar(4, bar)
+    report = PassReport(dry_run=True, scanned_objects=10, folders=2)
+    progress(report)
+    assert bar.getvalue() == "\r[" + "#" * 15 + "." * 15 + "] 2/4 folders, 10 objects, 0 to remove"

@@ -91,12 +91,21 @@ class Bucket:
     async def hotkey_folders(self) -> AsyncIterator[Folder]:
         """Every hotkey folder with all its objects, one at a time, in key order."""
         current: Folder | None = None
+        # Keys sharing a prefix are contiguous in any listing order S3 stores use; a store
+        # that broke this would hand out part of a folder, so the walk refuses to go on.
+        finished: set[str] = set()
         async for page in self.objects():
             for item in page.objects:
                 hotkey = folder_hotkey(item.key)
                 if current is not None and (hotkey is None or hotkey != current.hotkey):
+                    if current.hotkey is not None:
+                        finished.add(current.hotkey)
                     yield current
                     current = None
+                if hotkey is not None and hotkey in finished:
+                    raise StorageFailed(
+                        "S3 listed a hotkey folder in two parts; nothing is decided on part of one."
+                    )
                 if current is None:
                     current = Folder(hotkey, [])
                 current.objects.append(item)

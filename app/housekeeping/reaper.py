@@ -158,8 +158,8 @@ class Reaper:
                 if self.stopping:
                     raise PassStopped("the service stopped during the pass")
                 report.scanned_objects += len(folder.objects)
-                report.folders += 1
                 if folder.hotkey is not None:
+                    report.folders += 1
                     doomed = classify_folder(
                         folder.hotkey, folder.objects, knowledge, self.graces, now
                     )

@@ -22,7 +22,10 @@ class Settings(BaseSettings):
 
     s3_bucket: str = Field("data-universe-storage", min_length=3, max_length=63)
     s3_region: str = Field("us-east-1", min_length=1)
+    # The address the service itself calls (HEAD, list, delete), e.g. http://s3:9000 inside
+    # compose; S3_PUBLIC_URL is the one written into presigned URLs and forms.
     s3_endpoint_url: str | None = None
+    s3_public_url: str | None = None
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
 
@@ -118,6 +121,15 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("s3_endpoint_url", "s3_public_url")
+    @classmethod
+    def _check_s3_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -177,6 +189,11 @@ class Settings(BaseSettings):
         if (self.aws_access_key_id is None) != (self.aws_secret_access_key is None):
             raise ValueError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
         return self
+
+    @property
+    def presign_endpoint_url(self) -> str | None:
+        """Where miners and validators reach S3: S3_PUBLIC_URL, else S3_ENDPOINT_URL."""
+        return self.s3_public_url or self.s3_endpoint_url
 
     @property
     def uses_shared_store(self) -> bool:

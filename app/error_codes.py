@@ -90,6 +90,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "metagraph_unavailable": ErrorCode(503, "The metagraph has not been loaded yet."),
     "metagraph_stale": ErrorCode(503, "The metagraph is older than `METAGRAPH_MAX_AGE_SECONDS`."),
     "storage_unavailable": ErrorCode(503, "S3 cannot be reached or answered with an error."),
+    "bucket_missing": ErrorCode(503, "The bucket (`S3_BUCKET`) does not exist at the S3 endpoint."),
     "store_unavailable": ErrorCode(503, "Redis (rate limits, nonces) cannot be reached."),
     "database_unavailable": ErrorCode(503, "The database cannot be reached."),
     "too_many_connections": ErrorCode(

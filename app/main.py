@@ -29,6 +29,7 @@ from app.results.service import ValidationResults
 from app.routes import docs, health, miner_folders, miners, validators
 from app.routes.openapi import OpenApiApp
 from app.services import Services
+from app.storage.bucket import BucketProbe
 from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
@@ -95,7 +96,12 @@ def build_services(
 ) -> Services:
     source = metagraph_source or metagraph_source_for(settings)
     s3 = s3_client or make_s3_client(settings)
-    presigner = Presigner(s3, settings.s3_bucket)
+    internal_presigner = Presigner(s3, settings.s3_bucket)
+    public_s3 = None
+    presigner = internal_presigner
+    if settings.presign_endpoint_url != settings.s3_endpoint_url:
+        public_s3 = make_s3_client(settings, public=True)
+        presigner = Presigner(public_s3, settings.s3_bucket)
     db = Database(settings.database_url)
     storage = StorageCalls()
     return Services(
@@ -122,6 +128,9 @@ def build_services(
         desirability=Desirability(db),
         results=ValidationResults(db),
         storage_http=storage_http_client(),
+        internal_presigner=internal_presigner,
+        bucket=BucketProbe(s3, settings.s3_bucket, storage.run_within),
+        public_s3=public_s3,
     )
 
 

@@ -10,6 +10,8 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.ops.logs import LogFormat, LogLevel
+
 MAX_ACCESS_TTL_SECONDS = 7 * 24 * 3600
 # A source is one path segment of the bucket layout: no separators, dots-only names or spaces.
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -69,10 +71,11 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    log_level: str = "info"
-    # One line per request costs a tenth of a worker at thousands of requests a second;
-    # /metrics already counts answers per route and status.
-    access_log: bool = False
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "text"
+    # One line per request (route template, status, duration, hotkey). At thousands of
+    # requests a second it costs about a tenth of a worker; false turns it off.
+    access_log: bool = True
     # Open client connections per worker; 0 sizes it from the file descriptor limit.
     max_connections: int = Field(0, ge=0)
     # A request's line, headers and body must arrive within this after its first byte
@@ -129,6 +132,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
 from app.ondemand import routes as ondemand
 from app.ondemand.service import OnDemand
+from app.ops.requests import RequestLog
 from app.results import routes as results
 from app.results.service import ValidationResults
 from app.routes import docs, health, miner_folders, miners, validators
@@ -195,6 +196,8 @@ def create_app(
     app.add_middleware(IpRateLimit)
     app.add_middleware(CollapseSlashes)
     install_metrics(app)
+    # Outermost: every answer, refusals by the guards above included, carries an id.
+    app.add_middleware(RequestLog, access_log=settings.access_log)
     app.include_router(miners.router)
     app.include_router(miners.file_router)
     app.include_router(miner_folders.router)

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     # One line per request (route template, status, duration, hotkey). At thousands of
     # requests a second it costs about a tenth of a worker; false turns it off.
     access_log: bool = True
+    # When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
     # Open client connections per worker; 0 sizes it from the file descriptor limit.
     max_connections: int = Field(0, ge=0)
     # A request's line, headers and body must arrive within this after its first byte
@@ -132,6 +134,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

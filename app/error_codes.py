@@ -50,6 +50,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "missing_auth": ErrorCode(401, "The endpoint needs signed-request headers."),
     "wrong_receiver": ErrorCode(401, "The btauth/1 request is bound to another server."),
     "invalid_api_key": ErrorCode(401, "`X-API-Key` is missing or not a configured key."),
+    "invalid_metrics_token": ErrorCode(
+        401, "`/metrics` needs `Authorization: Bearer <METRICS_TOKEN>`."
+    ),
     # 403: authenticated, but not allowed this.
     "forbidden": ErrorCode(403, "Not allowed."),
     "coldkey_mismatch": ErrorCode(403, "The coldkey does not own the signing hotkey."),

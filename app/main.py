@@ -24,6 +24,7 @@ from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
 from app.ondemand import routes as ondemand
 from app.ondemand.service import OnDemand
+from app.ops.readiness import Readiness
 from app.ops.requests import RequestLog
 from app.results import routes as results
 from app.results.service import ValidationResults
@@ -105,13 +106,15 @@ def build_services(
         presigner = Presigner(public_s3, settings.s3_bucket)
     db = Database(settings.database_url)
     storage = StorageCalls()
+    metagraph = MetagraphCache(
+        source,
+        refresh_seconds=settings.metagraph_refresh_seconds,
+        max_age_seconds=settings.metagraph_max_age_seconds,
+    )
+    bucket = BucketProbe(s3, settings.s3_bucket, storage.run_within)
     return Services(
         settings=settings,
-        metagraph=MetagraphCache(
-            source,
-            refresh_seconds=settings.metagraph_refresh_seconds,
-            max_age_seconds=settings.metagraph_max_age_seconds,
-        ),
+        metagraph=metagraph,
         s3=s3,
         presigner=presigner,
         replay=replay_store or replay_store_for(settings),
@@ -130,7 +133,14 @@ def build_services(
         results=ValidationResults(db),
         storage_http=storage_http_client(),
         internal_presigner=internal_presigner,
-        bucket=BucketProbe(s3, settings.s3_bucket, storage.run_within),
+        bucket=bucket,
+        readiness=Readiness(
+            metagraph=metagraph,
+            max_age_seconds=settings.metagraph_max_age_seconds,
+            db=db,
+            bucket=bucket,
+            redis_url=settings.rate_limit_storage if settings.uses_shared_store else None,
+        ),
         public_s3=public_s3,
     )
 

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ERROR_CODE_KEY
 from app.metagraph import MetagraphCache
+from app.ops.metrics import require_metrics_token
 from app.routes.openapi import answer
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -187,7 +188,7 @@ class MetricsMiddleware:
                 self.metrics.record_refusal(route, code)
 
 
-router = APIRouter(tags=["operators"])
+router = APIRouter(tags=["operators"], dependencies=[Depends(require_metrics_token)])
 
 
 @router.get(

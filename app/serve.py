@@ -22,6 +22,8 @@ from pydantic import SecretStr
 
 from app.http_protocol import GuardedHttpProtocol
 from app.ops.logs import configure_from
+from app.ops.metrics import warn_about_metrics
+from app.ops.startup import prepare_database
 from config import Settings
 
 logger = logging.getLogger("app.serve")
@@ -44,6 +46,10 @@ def app_from_environment():  # type: ignore[no-untyped-def]
 
 def serve(settings: Settings, *, workers: int = 1) -> int:
     configure_from(settings)
+    failed = prepare_database(settings.database_url, debug=settings.log_level == "debug")
+    if failed:
+        return failed
+    warn_about_metrics(workers)
     if workers > 1 and not settings.uses_shared_store:
         logger.warning(
             "RATE_LIMIT_STORAGE is memory:// with %d workers: rate limits and replay "

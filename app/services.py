@@ -14,6 +14,7 @@ from app.desirability.service import Desirability
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.ondemand.service import OnDemand
+from app.ops.readiness import Readiness
 from app.results.service import ValidationResults
 from app.storage.bucket import BucketProbe
 from app.storage.calls import StorageCalls
@@ -41,6 +42,7 @@ class Services:
     # Signs what the service sends itself: for S3_ENDPOINT_URL (the presigner when equal).
     internal_presigner: Presigner
     bucket: BucketProbe
+    readiness: Readiness
     public_s3: BaseClient | None = None
 
     async def close(self) -> None:
@@ -52,6 +54,7 @@ class Services:
         await self.discovery.close()
         self.storage.close()
         await self.replay.close()
+        await self.readiness.close()
         await self.limits.close()
         await self.db.close()
         await self.storage_http.aclose()

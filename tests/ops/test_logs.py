@@ -101,7 +101,7 @@ def test_redactor_removes_presigned_queries_signatures_and_known_secrets() -> No
     redact = Redactor(["sk_live_constellation_key"])
     text = redact(
         "HEAD http://s3:9000/b/k?X-Amz-Algorithm=AWS4&X-Amz-Signature=abcdef0123 "
-        "X-Amz-Signature=feedface '\"policy\": \"eyJleHBpcmF0aW9uIjo\"' "
+        'X-Amz-Signature=feedface \'"policy": "eyJleHBpcmF0aW9uIjo"\' '
         "Authorization: Bearer tok123456 key sk_live_constellation_key "
         "postgresql+asyncpg://app:hunter22@db/s3auth"
     )

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ERROR_CODE_KEY
 from app.metagraph import MetagraphCache
-from app.ops.metrics import require_metrics_token
+from app.ops.metrics import OnDemandCollector, require_metrics_token
 from app.routes.openapi import answer
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -216,6 +216,7 @@ def install_metrics(app: FastAPI) -> None:
         MultiProcessCollector(scrape_registry)
     scrape_registry.register(MetagraphCollector(app))
     scrape_registry.register(PublishedStateCollector(app))
+    scrape_registry.register(OnDemandCollector(app))
     app.state.publications = Publications(registry)
     app.state.scrape_registry = scrape_registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))

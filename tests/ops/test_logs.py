@@ -109,3 +109,14 @@ def test_redactor_removes_presigned_queries_signatures_and_known_secrets() -> No
     for secret in ("abcdef0123", "feedface", "eyJleHBp", "tok123456", "sk_live", "hunter22"):
         assert secret not in text
     assert "http://s3:9000/b/k?" + REDACTED in text
+
+
+def test_uvicorn_access_lines_and_http_client_info_are_not_written(
+    json_log: io.StringIO,
+) -> None:
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /x?X-Amz-Signature=1 HTTP/1.1"')
+    logging.getLogger("httpx2").info("HTTP Request: HEAD http://s3/b/k?X-Amz-Signature=2")
+    logging.getLogger("botocore.endpoint").debug("Sending http request")
+    logging.getLogger("uvicorn.error").info("Application startup complete.")
+
+    assert [e["logger"] for e in lines(json_log)] == ["uvicorn.error"]

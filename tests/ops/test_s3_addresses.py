@@ -110,7 +110,9 @@ def test_missing_bucket_is_bucket_missing_on_s3_bound_routes_and_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     gone = f"missing-{secrets.token_hex(6)}"
-    settings = settings_for(make_settings, seaweed, subnet, gone)
+    settings = settings_for(
+        make_settings, seaweed, subnet, gone, constellation_api_keys="customer-key-1"
+    )
     coldkey = subnet.miner.coldkey.ss58_address
     bucket_module._last_logged.clear()
     caplog.set_level(logging.INFO)
@@ -121,8 +123,22 @@ def test_missing_bucket_is_bucket_missing_on_s3_bound_routes_and_logged_once(
         )
         listed = client.post("/list-files", content=raw, headers=headers)
         bundle = client.post("/get-validator-access", json=validator_body(subnet.validator.hotkey))
+        customer = {"X-API-Key": "customer-key-1"}
+        spec = {"job": {"job": {"platform": "x", "keywords": ["#bittensor"]}}}
+        job_id = client.post("/on-demand/constellation/jobs", json=spec, headers=customer).json()
+        submission = {
+            "job_id": job_id["job_id"],
+            "miner_hotkey": subnet.miner.hotkey.ss58_address,
+            "miner_uid": subnet.miner.uid,
+            "s3_path": "",
+        }
+        submitted = tao_post(
+            client, subnet.miner.hotkey, "/on-demand/miner/jobs/submit", {"submission": submission}
+        )
+        assert submitted.status_code == 200, submitted.text
+        answers = client.get(f"/on-demand/constellation/jobs/{job_id['job_id']}", headers=customer)
 
-    for answer in (*uploads, listed, bundle):
+    for answer in (*uploads, listed, bundle, answers):
         assert answer.status_code == 503, answer.text
         assert answer.json()["code"] == "bucket_missing"
     said = [r for r in caplog.records if "does not exist" in r.getMessage()]

@@ -126,7 +126,8 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            # Redacted before encoding: JSON's escaping would hide quotes the patterns need.
+            "message": self.redact(record.getMessage()),
         }
         request_id = getattr(record, "request_id", "-")
         if request_id != "-":
@@ -136,8 +137,8 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 entry[field] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return self.redact(json.dumps(entry, ensure_ascii=False))
+            entry["exception"] = self.redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
 
 
 class _ServiceHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -120,7 +120,13 @@ class BucketProbe:
         try:
             missing, reason = await self._run(deadline, head_bucket, self.client, self.bucket)
         except Unavailable:
-            missing, reason = False, f"S3 did not answer within {deadline:g} s"
+            missing, reason = (
+                False,
+                (
+                    f"S3 did not answer within {deadline:g} s (or every storage thread is "
+                    "waiting on it)"
+                ),
+            )
         state = BucketState(reason is None, missing, reason, self._clock())
         self._state = state
         return state

@@ -120,3 +120,15 @@ def test_uvicorn_access_lines_and_http_client_info_are_not_written(
     logging.getLogger("uvicorn.error").info("Application startup complete.")
 
     assert [e["logger"] for e in lines(json_log)] == ["uvicorn.error"]
+
+
+def test_json_lines_are_redacted_before_encoding(json_log: io.StringIO) -> None:
+    logging.getLogger("app.x").warning('form {"policy": "eyJzZWNyZXQ", "key": "k"} sent')
+    try:
+        raise RuntimeError("GET http://s3/b/k?X-Amz-Signature=abc123 failed")
+    except RuntimeError:
+        logging.getLogger("app.x").exception("failed")
+
+    written = json_log.getvalue()
+    assert "eyJzZWNyZXQ" not in written and "abc123" not in written
+    assert len(lines(json_log)) == 2

@@ -10,6 +10,8 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.ops.logs import LogFormat, LogLevel
+
 MAX_ACCESS_TTL_SECONDS = 7 * 24 * 3600
 # A source is one path segment of the bucket layout: no separators, dots-only names or spaces.
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -22,7 +24,10 @@ class Settings(BaseSettings):
 
     s3_bucket: str = Field("data-universe-storage", min_length=3, max_length=63)
     s3_region: str = Field("us-east-1", min_length=1)
+    # The address the service itself calls (HEAD, list, delete), e.g. http://s3:9000 inside
+    # compose; S3_PUBLIC_URL is the one written into presigned URLs and forms.
     s3_endpoint_url: str | None = None
+    s3_public_url: str | None = None
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
 
@@ -72,10 +77,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    log_level: str = "info"
-    # One line per request costs a tenth of a worker at thousands of requests a second;
-    # /metrics already counts answers per route and status.
-    access_log: bool = False
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "text"
+    # One line per request (route template, status, duration, hotkey). At thousands of
+    # requests a second it costs about a tenth of a worker; false turns it off.
+    access_log: bool = True
+    # When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
     # Open client connections per worker; 0 sizes it from the file descriptor limit.
     max_connections: int = Field(0, ge=0)
     # A request's line, headers and body must arrive within this after its first byte
@@ -123,6 +131,25 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("s3_endpoint_url", "s3_public_url")
+    @classmethod
+    def _check_s3_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -183,6 +210,11 @@ class Settings(BaseSettings):
         if (self.aws_access_key_id is None) != (self.aws_secret_access_key is None):
             raise ValueError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
         return self
+
+    @property
+    def presign_endpoint_url(self) -> str | None:
+        """Where miners and validators reach S3: S3_PUBLIC_URL, else S3_ENDPOINT_URL."""
+        return self.s3_public_url or self.s3_endpoint_url
 
     @property
     def uses_shared_store(self) -> bool:

@@ -36,7 +36,7 @@ HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
 # request shares one IP, and a limited health check would take the instance out of service.
-UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/metrics"})
+UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/healthz", "/readyz", "/metrics"})
 FAIL_OPEN_LOG_INTERVAL_SECONDS = 60.0
 
 WHO = {

@@ -34,6 +34,7 @@ from app.errors import (
 from app.limits import HotkeyKind
 from app.metagraph import Neuron
 from app.middleware import ANY_BODY_LIMIT
+from app.ops.logs import note_hotkey
 from app.services import Services, get_services
 
 Role = Literal["registered", "validator", "trusted"]
@@ -185,7 +186,9 @@ def prove(
     elif has_btauth_headers(headers):
         proof = _btauth_proof(request, raw, services)
     elif legacy is not None:
-        return _legacy_proof(body, services, legacy)
+        proof = _legacy_proof(body, services, legacy)
+        note_hotkey(proof.hotkey)
+        return proof
     else:
         raise AuthFailed(
             "This endpoint needs Tao v2 (X-Tao-*) or btauth/1 (X-Bittensor-*) signed headers.",
@@ -197,6 +200,7 @@ def prove(
             "The body's hotkey differs from the hotkey that signed the headers.",
             code="hotkey_mismatch",
         )
+    note_hotkey(proof.hotkey)
     return proof
 
 

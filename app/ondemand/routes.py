@@ -86,7 +86,13 @@ async def create_job(request: Request, services: ServicesDep) -> Response:
     responses={
         **answer(examples.SUBMISSIONS_ANSWER),
         **refusals(
-            codes=(*CUSTOMER_REFUSALS, "job_not_found", "invalid_request", "storage_unavailable")
+            codes=(
+                *CUSTOMER_REFUSALS,
+                "job_not_found",
+                "invalid_request",
+                "storage_unavailable",
+                "bucket_missing",
+            )
         ),
     },
 )

@@ -98,6 +98,8 @@ def build_services(
     presigner = Presigner(s3, settings.s3_bucket)
     db = Database(settings.database_url)
     storage = StorageCalls()
+    # One store holds claims and counters, so a signed request is decided in one call.
+    store = replay_store or replay_store_for(settings)
     return Services(
         settings=settings,
         metagraph=MetagraphCache(
@@ -107,8 +109,8 @@ def build_services(
         ),
         s3=s3,
         presigner=presigner,
-        replay=replay_store or replay_store_for(settings),
-        limits=RateLimits(settings),
+        replay=store,
+        limits=RateLimits(settings, store),
         discovery=FolderDiscovery(
             s3,
             settings.s3_bucket,

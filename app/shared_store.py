@@ -1,0 +1,393 @@
+"""Counters and one-time claims, decided together: in memory, or in Redis by one script.
+
+A signed request's whole after-proof decision (was this signature used before or before
+the store's horizon, does the hotkey have room, then claim and count) is one call: in
+Redis one EVALSHA, so with the per-IP count before the proof a signed request costs two
+commands. Nothing is written unless everything passes, so a replay or a refused request
+spends nothing, and `give_back` undoes an admitted request refused afterwards.
+
+Counting is a sliding window counter: per quota and identity, this window's count and
+the previous one's, the previous weighted by how much of it still overlaps the window.
+Every key of one identity carries the same hash tag (`{hotkey}`), so a Redis Cluster could
+run the script on one node; only the horizon key is global.
+
+Horizon: the moment the store started remembering. Memory: this process's start (a
+restarted service is a new process, and the old one served nothing after it exited);
+Redis: the moment a script first finds its horizon key missing, in Redis's own clock to
+the microsecond, which is after any data loss and so after every claim that was lost. A
+signature dated before the horizon may have been used already: refused as signed before
+the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import redis.asyncio as aioredis
+
+from app.stores import StoreUnavailable, bounded, redis_pool
+
+logger = logging.getLogger(__name__)
+
+LIMIT_PREFIX = "s3auth:limits:"
+CLAIM_PREFIX = "s3auth:replay:"
+HORIZON_KEY = "s3auth:replay-horizon"
+HORIZON_CHECK_SECONDS = 1.0
+
+
+class Quota(NamedTuple):
+    amount: int
+    period_ms: int
+    text: str  # as the refusal names it: "100 per 1 hour"
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """One identity's quotas, e.g. scope "miner" and a hotkey."""
+
+    scope: str
+    identity: str
+    quotas: tuple[Quota, ...]
+
+    def keys(self, quota: Quota, now_ms: int) -> tuple[str, str]:
+        base = f"{LIMIT_PREFIX}{{{self.identity}}}:{self.scope}:{quota.period_ms}:"
+        window = now_ms // quota.period_ms
+        return base + str(window), base + str(window - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    key: str
+    ttl_ms: int
+    signed_at: float | None = None  # unix seconds the signature says it was made
+    tag: str | None = None  # the hotkey, so the claim sits in its counters' slot
+
+    def redis_key(self) -> str:
+        return CLAIM_PREFIX + (f"{{{self.tag}}}:{self.key}" if self.tag else self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """What an admitted request wrote, so a later refusal can take it back."""
+
+    claim: str | None
+    counted: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: Literal["admitted", "replayed", "before_horizon", "limited"]
+    ticket: Ticket | None = None
+    quota: Quota | None = None
+    retry_after: int = 0
+
+
+def retry_after_seconds(quota: Quota, current: int, previous: int, now_ms: int) -> int:
+    """Whole seconds until one more request fits, if nothing else is counted meanwhile."""
+    amount, period = quota.amount, quota.period_ms
+    elapsed = now_ms % period
+    if current + 1 <= amount and previous > 0:
+        # Room comes back within this window, as the previous window's weight fades.
+        wait = period * (1 - (amount - 1 - current) / previous) - elapsed
+    else:
+        # This window is full: the next one starts with it as its weighted previous.
+        wait = period - elapsed + period * (1 - (amount - 1) / max(current, 1))
+    seconds = max(1, math.ceil(max(wait, 0) / 1000))
+    # Miners read "409" anywhere in an error as "file already exists"; a second later
+    # is as good an answer.
+    while "409" in str(seconds):
+        seconds += 1
+    return seconds
+
+
+def limited(counter: Counter, index: int, current: int, previous: int, now_ms: int) -> Verdict:
+    quota = counter.quotas[index]
+    return Verdict(
+        "limited", quota=quota, retry_after=retry_after_seconds(quota, current, previous, now_ms)
+    )
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+# --- memory -------------------------------------------------------------------------
+
+
+def process_start_time() -> float:
+    """This process's start in wall-clock time, rounded up to the kernel's clock tick."""
+    try:
+        with open("/proc/self/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        ticks, hertz = int(fields[19]), os.sysconf("SC_CLK_TCK")
+        now, since_boot = time.time(), time.clock_gettime(time.CLOCK_BOOTTIME)
+        return min(now, now - since_boot + (ticks + 1) / hertz)
+    except (OSError, ValueError, IndexError):
+        return time.time()
+
+
+def _digest(key: str) -> bytes:
+    # 16 bytes of BLAKE2b hold a signature's identity in a third of the memory of its
+    # text, and a collision is out of reach (2**-64 at 2**32 keys).
+    return hashlib.blake2b(key.encode(), digest_size=16).digest()
+
+
+class MemoryStore:
+    """Per-process store; workers and replicas each have their own (see RATE_LIMIT_STORAGE)."""
+
+    def __init__(self, max_entries: int = 1_000_000) -> None:
+        self._expires: dict[bytes, float] = {}  # claim digest -> monotonic expiry
+        self._counts: dict[str, tuple[int, int]] = {}  # counter key -> (count, expiry ms)
+        self._max_entries = max_entries
+        self._next_sweep = 0.0
+        # A process serves with one store: what it remembers began when the process did.
+        self.horizon = process_start_time()
+
+    async def open(self) -> None:
+        return None
+
+    async def count(self, counter: Counter, *, dry: bool = False) -> Verdict:
+        now = now_ms()
+        refusal = self._first_full(counter, now)
+        if refusal is not None:
+            return refusal
+        return Verdict("admitted", Ticket(None, () if dry else self._count(counter, now)))
+
+    async def admit(self, claim: Claim, counter: Counter | None) -> Verdict:
+        if claim.signed_at is not None and claim.signed_at < self.horizon:
+            return Verdict("before_horizon")
+        now = time.monotonic()
+        digest = _digest(claim.redis_key())
+        expires = self._expires.get(digest)
+        if expires is not None and expires > now:
+            return Verdict("replayed")
+        counted: tuple[str, ...] = ()
+        if counter is not None:
+            wall = now_ms()
+            refusal = self._first_full(counter, wall)
+            if refusal is not None:
+                return refusal
+            counted = self._count(counter, wall)
+        if now >= self._next_sweep or len(self._expires) >= self._max_entries:
+            self._sweep(now)
+        self._expires[digest] = now + claim.ttl_ms / 1000
+        return Verdict("admitted", Ticket(claim.redis_key(), counted))
+
+    async def give_back(self, ticket: Ticket) -> None:
+        if ticket.claim is not None:
+            self._expires.pop(_digest(ticket.claim), None)
+        for key in ticket.counted:
+            count, expiry = self._counts.get(key, (0, 0))
+            if count > 1:
+                self._counts[key] = (count - 1, expiry)
+            else:
+                self._counts.pop(key, None)
+
+    def _value(self, key: str, now: int) -> int:
+        count, expiry = self._counts.get(key, (0, 0))
+        return count if expiry > now else 0
+
+    def _first_full(self, counter: Counter, now: int) -> Verdict | None:
+        for index, quota in enumerate(counter.quotas):
+            current_key, previous_key = counter.keys(quota, now)
+            current, previous = self._value(current_key, now), self._value(previous_key, now)
+            period = quota.period_ms
+            if previous * (period - now % period) / period + current + 1 > quota.amount:
+                return limited(counter, index, current, previous, now)
+        return None
+
+    def _count(self, counter: Counter, now: int) -> tuple[str, ...]:
+        keys = []
+        for quota in counter.quotas:
+            key = counter.keys(quota, now)[0]
+            self._counts[key] = (self._value(key, now) + 1, now + 2 * quota.period_ms)
+            keys.append(key)
+        return tuple(keys)
+
+    def _sweep(self, now: float) -> None:
+        self._expires = {k: t for k, t in self._expires.items() if t > now}
+        wall = now_ms()
+        self._counts = {k: v for k, v in self._counts.items() if v[1] > wall}
+        self._next_sweep = now + 10.0
+
+    async def close(self) -> None:
+        self._expires.clear()
+        self._counts.clear()
+
+
+# --- Redis ----------------------------------------------------------------------------
+
+# Shared by both scripts. Quotas start at KEYS[k] (this window's, previous window's) and
+# ARGV[a] (amount, period in ms); ARGV[1] is the caller's time in ms.
+_QUOTAS_LUA = """
+local function first_full(k, a)
+  local now = tonumber(ARGV[1])
+  local i = 0
+  while KEYS[k + 2 * i] do
+    local amount, period = tonumber(ARGV[a + 2 * i]), tonumber(ARGV[a + 2 * i + 1])
+    local pair = redis.call('MGET', KEYS[k + 2 * i], KEYS[k + 2 * i + 1])
+    local cur, prev = tonumber(pair[1] or 0), tonumber(pair[2] or 0)
+    if prev * (period - now % period) / period + cur + 1 > amount then
+      return {-2, i, cur, prev}
+    end
+    i = i + 1
+  end
+  return nil
+end
+local function count_all(k, a)
+  local i = 0
+  while KEYS[k + 2 * i] do
+    if redis.call('INCR', KEYS[k + 2 * i]) == 1 then
+      redis.call('PEXPIRE', KEYS[k + 2 * i], 2 * tonumber(ARGV[a + 2 * i + 1]))
+    end
+    i = i + 1
+  end
+end
+local function horizon()
+  local value = redis.call('GET', KEYS[1])
+  if not value then
+    -- Redis's clock, when the key is found missing: after whatever lost it.
+    local t = redis.call('TIME')
+    value = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
+    redis.call('SET', KEYS[1], value)
+  end
+  return value
+end
+"""
+
+# ARGV[2]: "1" to look without counting. Returns 1, or {-2, quota index, cur, prev}.
+_COUNT_LUA = (
+    _QUOTAS_LUA
+    + """
+local full = first_full(1, 3)
+if full then return full end
+if ARGV[2] ~= '1' then count_all(1, 3) end
+return 1
+"""
+)
+
+# KEYS: horizon, claim, quota pairs. ARGV: now ms, signed at (microseconds, "" for none),
+# claim ttl ms, quotas. Returns 1 admitted, 0 replayed, -1 signed before the horizon,
+# or {-2, quota index, cur, prev}.
+_ADMIT_LUA = (
+    _QUOTAS_LUA
+    + """
+local start = horizon()
+if ARGV[2] ~= '' and tonumber(ARGV[2]) < tonumber(start) then return -1 end
+if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return 0 end
+local full = first_full(3, 4)
+if full then
+  redis.call('DEL', KEYS[2])
+  return full
+end
+count_all(3, 4)
+return 1
+"""
+)
+
+_HORIZON_LUA = _QUOTAS_LUA + "return horizon()"
+
+# KEYS: the claim ("" when none), then counters to take one off.
+_GIVE_BACK_LUA = """
+if KEYS[1] ~= '' then redis.call('DEL', KEYS[1]) end
+for i = 2, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or 0) > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 1
+"""
+
+
+def _quota_args(counter: Counter | None, now: int) -> tuple[list[str], list[object]]:
+    keys: list[str] = []
+    args: list[object] = []
+    if counter is not None:
+        for quota in counter.quotas:
+            keys.extend(counter.keys(quota, now))
+            args.extend((quota.amount, quota.period_ms))
+    return keys, args
+
+
+class RedisStore:
+    """Shared by every worker and replica on the same Redis; one pool per process.
+
+    An unreachable Redis raises StoreUnavailable (503) through `bounded`.
+    """
+
+    def __init__(self, url: str, pool: aioredis.ConnectionPool | None = None) -> None:
+        self._client = aioredis.Redis(connection_pool=pool or redis_pool(url))
+        # Loaded once; EVALSHA per call, and the script is loaded again on NOSCRIPT (a
+        # restarted or flushed Redis).
+        self._count = self._client.register_script(_COUNT_LUA)
+        self._admit = self._client.register_script(_ADMIT_LUA)
+        self._horizon = self._client.register_script(_HORIZON_LUA)
+        self._give_back = self._client.register_script(_GIVE_BACK_LUA)
+        self._watch: asyncio.Task[None] | None = None
+
+    async def open(self) -> None:
+        try:
+            await self.horizon()
+        except StoreUnavailable:
+            logger.warning("replay store (Redis) unreachable at start; horizon set on first use")
+        self._watch = asyncio.create_task(self._watch_horizon())
+
+    async def _watch_horizon(self) -> None:
+        # Finds a loss of Redis's data within a second even when no request comes, so
+        # only signatures made in that second are refused as signed before the store.
+        while True:
+            await asyncio.sleep(HORIZON_CHECK_SECONDS)
+            with contextlib.suppress(StoreUnavailable):
+                await self.horizon()
+
+    async def horizon(self) -> float:
+        async with bounded("replay"):
+            value = await self._horizon(keys=[HORIZON_KEY])
+        return int(value) / 1_000_000
+
+    async def count(self, counter: Counter, *, dry: bool = False) -> Verdict:
+        now = now_ms()
+        keys, args = _quota_args(counter, now)
+        async with bounded("rate limit"):
+            result = await self._count(keys=keys, args=[now, "1" if dry else "0", *args])
+        if result != 1:
+            return limited(counter, int(result[1]), int(result[2]), int(result[3]), now)
+        return Verdict("admitted", Ticket(None, () if dry else tuple(keys[::2])))
+
+    async def admit(self, claim: Claim, counter: Counter | None) -> Verdict:
+        now = now_ms()
+        keys, args = _quota_args(counter, now)
+        signed = "" if claim.signed_at is None else round(claim.signed_at * 1_000_000)
+        async with bounded("replay"):
+            result = await self._admit(
+                keys=[HORIZON_KEY, claim.redis_key(), *keys],
+                args=[now, signed, max(1, claim.ttl_ms), *args],
+            )
+        if result == 1:
+            return Verdict("admitted", Ticket(claim.redis_key(), tuple(keys[::2])))
+        if result == 0:
+            return Verdict("replayed")
+        if result == -1:
+            return Verdict("before_horizon")
+        assert counter is not None
+        return limited(counter, int(result[1]), int(result[2]), int(result[3]), now)
+
+    async def give_back(self, ticket: Ticket) -> None:
+        async with bounded("replay"):
+            await self._give_back(keys=[ticket.claim or "", *ticket.counted])
+
+    async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        await self._client.aclose(close_connection_pool=True)
+
+
+Store = MemoryStore | RedisStore

@@ -16,15 +16,18 @@ import time
 from typing import Literal
 
 from limits import RateLimitItem, parse_many
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import RateLimited, ServiceError, error_response, note_refusal
-from app.shared_store import Counter, MemoryStore, Quota, RedisStore, Store, Ticket, Verdict
+from app.redis_store import RedisStore
+from app.route_names import name_route
+from app.shared_store import Counter, MemoryStore, Quota, Ticket, Verdict
 from app.stores import StoreUnavailable
 from config import Settings
 
 logger = logging.getLogger(__name__)
+
+Store = MemoryStore | RedisStore
 
 LimitScope = Literal["ip", "miner", "validator", "ondemand_poll", "ondemand_failures"]
 HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
@@ -143,14 +146,6 @@ class RateLimits:
     async def close(self) -> None:
         if self._owns_store:
             await self.store.close()
-
-
-def name_route(scope: Scope) -> None:
-    """Names the route a request refused before routing would have reached, for metrics."""
-    for route in getattr(scope.get("app"), "routes", ()):
-        if route.matches(scope)[0] is Match.FULL:
-            scope["route"] = route
-            return
 
 
 class IpRateLimit:

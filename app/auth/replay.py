@@ -21,13 +21,13 @@ from __future__ import annotations
 from typing import Protocol
 
 from app.errors import AuthFailed
+from app.redis_store import RedisStore
 from app.shared_store import (
     CLAIM_PREFIX,
     HORIZON_KEY,
     Claim,
     Counter,
     MemoryStore,
-    RedisStore,
     Ticket,
     Verdict,
 )

@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-import redis.asyncio as aioredis
-
+from app.resp import Arg, RespClient, Script
 from app.shared_store import (
     HORIZON_KEY,
     Claim,
@@ -17,7 +16,7 @@ from app.shared_store import (
     limited,
     now_ms,
 )
-from app.stores import StoreUnavailable, bounded, redis_pool
+from app.stores import StoreUnavailable, bounded
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +102,9 @@ return 1
 """
 
 
-def _quota_args(counter: Counter | None, now: int) -> tuple[list[str], list[object]]:
+def _quota_args(counter: Counter | None, now: int) -> tuple[list[str], list[Arg]]:
     keys: list[str] = []
-    args: list[object] = []
+    args: list[Arg] = []
     if counter is not None:
         for quota in counter.quotas:
             keys.extend(counter.keys(quota, now))
@@ -114,19 +113,18 @@ def _quota_args(counter: Counter | None, now: int) -> tuple[list[str], list[obje
 
 
 class RedisStore:
-    """Shared by every worker and replica on the same Redis; one pool per process.
+    """Shared by every worker and replica on the same Redis; one pipelined connection each.
 
     An unreachable Redis raises StoreUnavailable (503) through `bounded`.
     """
 
-    def __init__(self, url: str, pool: aioredis.ConnectionPool | None = None) -> None:
-        self._client = aioredis.Redis(connection_pool=pool or redis_pool(url))
-        # Loaded once; EVALSHA per call, and the script is loaded again on NOSCRIPT (a
-        # restarted or flushed Redis).
-        self._count = self._client.register_script(_COUNT_LUA)
-        self._admit = self._client.register_script(_ADMIT_LUA)
-        self._horizon = self._client.register_script(_HORIZON_LUA)
-        self._give_back = self._client.register_script(_GIVE_BACK_LUA)
+    def __init__(self, url: str) -> None:
+        self._client = RespClient(url)
+        # EVALSHA per call; on NOSCRIPT (a restarted or flushed Redis) EVAL loads it again.
+        self._count = Script(self._client, _COUNT_LUA)
+        self._admit = Script(self._client, _ADMIT_LUA)
+        self._horizon = Script(self._client, _HORIZON_LUA)
+        self._give_back = Script(self._client, _GIVE_BACK_LUA)
         self._watch: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -146,14 +144,14 @@ class RedisStore:
 
     async def horizon(self) -> float:
         async with bounded("replay"):
-            value = await self._horizon(keys=[HORIZON_KEY])
-        return int(value) / 1_000_000
+            value = await self._horizon([HORIZON_KEY], [])
+        return int(value) / 1_000_000  # type: ignore[arg-type]
 
     async def count(self, counter: Counter, *, dry: bool = False) -> Verdict:
         now = now_ms()
         keys, args = _quota_args(counter, now)
         async with bounded("rate limit"):
-            result = await self._count(keys=keys, args=[now, "1" if dry else "0", *args])
+            result = await self._count(keys, [now, "1" if dry else "0", *args])
         if result != 1:
             return limited(counter, int(result[1]), int(result[2]), int(result[3]), now)
         return Verdict("admitted", Ticket(None, () if dry else tuple(keys[::2])))
@@ -164,8 +162,7 @@ class RedisStore:
         signed = "" if claim.signed_at is None else round(claim.signed_at * 1_000_000)
         async with bounded("replay"):
             result = await self._admit(
-                keys=[HORIZON_KEY, claim.redis_key(), *keys],
-                args=[now, signed, max(1, claim.ttl_ms), *args],
+                [HORIZON_KEY, claim.redis_key(), *keys], [now, signed, max(1, claim.ttl_ms), *args]
             )
         if result == 1:
             return Verdict("admitted", Ticket(claim.redis_key(), tuple(keys[::2])))
@@ -178,11 +175,11 @@ class RedisStore:
 
     async def give_back(self, ticket: Ticket) -> None:
         async with bounded("replay"):
-            await self._give_back(keys=[ticket.claim or "", *ticket.counted])
+            await self._give_back([ticket.claim or "", *ticket.counted], [])
 
     async def close(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
-        await self._client.aclose(close_connection_pool=True)
+        await self._client.close()

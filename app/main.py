@@ -113,13 +113,15 @@ def build_services(
         max_age_seconds=settings.metagraph_max_age_seconds,
     )
     bucket = BucketProbe(s3, settings.s3_bucket, storage.run_within)
+    # One store holds claims and counters, so a signed request is decided in one call.
+    store = replay_store or replay_store_for(settings)
     return Services(
         settings=settings,
         metagraph=metagraph,
         s3=s3,
         presigner=presigner,
-        replay=replay_store or replay_store_for(settings),
-        limits=RateLimits(settings),
+        replay=store,
+        limits=RateLimits(settings, store),
         discovery=FolderDiscovery(
             s3,
             settings.s3_bucket,

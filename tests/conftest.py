@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.seaweed import S3Credentials, SeaweedServer
+from app.shared_store import HORIZON_KEY
 from config import Settings
 from tests.redis_server import RedisServer
 from tests.signing import key
@@ -149,6 +151,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     server.start()
+    with server.client() as client:
+        remember_since_an_hour_ago(client)
     try:
         yield server.url
     finally:
@@ -160,10 +164,18 @@ def shared_redis(redis_url: str) -> Iterator[str]:
     """The session's Redis, emptied so counters and used nonces of other tests do not count."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
+    remember_since_an_hour_ago(client)
     try:
         yield redis_url
     finally:
         client.close()
+
+
+def remember_since_an_hour_ago(client: redis.Redis) -> None:
+    """A Redis that has held the replay store for a while, as in service: a test's first
+    signature is not refused as made before the store (its horizon is set when found missing).
+    """
+    client.set(HORIZON_KEY, str((time.time_ns() // 1000) - 3_600_000_000))
 
 
 @pytest.fixture
@@ -174,6 +186,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     server.start()
+    with server.client() as client:
+        remember_since_an_hour_ago(client)
     try:
         yield server
     finally:

@@ -11,8 +11,9 @@ spend a real caller's state.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Request
@@ -21,14 +22,15 @@ from pydantic import BaseModel, ValidationError
 from app.auth.btauth import NONCE_TTL_SECONDS, has_btauth_headers, verify_btauth
 from app.auth.keys import is_ss58, parse_signature
 from app.auth.legacy import MAX_FUTURE_SKEW_SECONDS, signature_is_valid, timestamp_is_fresh
+from app.auth.replay import SignedBeforeStore
 from app.auth.tao import has_tao_headers, parse_tao_headers
 from app.errors import (
+    GIVE_BACK_KEY,
     AuthFailed,
     BadRequest,
     InvalidRequest,
     NotAllowed,
     PayloadTooLarge,
-    RateLimited,
     describe_validation_error,
 )
 from app.limits import HotkeyKind
@@ -36,6 +38,7 @@ from app.metagraph import Neuron
 from app.middleware import ANY_BODY_LIMIT
 from app.ops.logs import note_hotkey
 from app.services import Services, get_services
+from app.shared_store import Claim, Counter
 
 Role = Literal["registered", "validator", "trusted"]
 B = TypeVar("B", bound=BaseModel | None)
@@ -250,29 +253,44 @@ def require_role(neuron: Neuron, role: Role, services: Services) -> None:
         )
 
 
-async def claim_and_count(proof: Proof, limit: HotkeyKind | None, services: Services) -> None:
+def quota_for(services: Services, proof: Proof, kind: HotkeyKind | None) -> Counter | None:
+    """The one place that chooses the quota a verified caller's request spends."""
+    return None if kind is None else services.limits.counter(kind, proof.hotkey)
+
+
+async def claim_and_count(
+    proof: Proof,
+    limit: HotkeyKind | None,
+    services: Services,
+    scope: MutableMapping[str, Any] | None = None,
+) -> None:
     """Marks the signature used and counts it against the hotkey's quota, as one step.
 
     Runs only for a verified, registered, allowed caller, so nobody else can spend a
-    hotkey's quota. A replay is refused before it is counted (a leaked signature cannot
-    drain its owner's quota); a request refused for its quota gives its signature back,
-    so the client may resend it after Retry-After. (Counting after the claim and giving
-    the claim back on a refusal needs no separate look at the quota first: one store
-    round trip less per request.)
+    hotkey's quota. One store call (one Redis script) decides horizon, replay and quota
+    together and writes nothing unless all pass: a replay is not counted (a leaked
+    signature cannot drain its owner's quota), and a request refused for its quota keeps
+    its signature unused, so the client may resend it after Retry-After. What was written
+    is left in `scope` for the error handlers to give back if the request is refused later.
     """
-    once = proof.always_once or services.settings.replay_protection
-    if once and not await services.replay.claim(
-        proof.replay_key, proof.replay_ttl, signed_at=proof.signed_at
-    ):
-        raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
-    if limit is None:
+    counter = quota_for(services, proof, limit)
+    if not (proof.always_once or services.settings.replay_protection):
+        ticket = None if counter is None else await services.limits.count(counter)
+        if scope is not None and ticket is not None:
+            scope[GIVE_BACK_KEY] = partial(services.limits.give_back, ticket)
         return
-    try:
-        await services.limits.hit_hotkey(limit, proof.hotkey)
-    except RateLimited:
-        if once:
-            await services.replay.release(proof.replay_key)
-        raise
+    ttl_ms = max(1, int(proof.replay_ttl * 1000))
+    claim = Claim(proof.replay_key, ttl_ms, proof.signed_at, proof.hotkey)
+    verdict = await services.replay.admit(claim, counter)
+    if verdict.status == "replayed":
+        raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
+    if verdict.status == "before_horizon":
+        raise SignedBeforeStore()
+    if verdict.status == "limited":
+        assert limit is not None
+        raise services.limits.refusal(limit, verdict)
+    if scope is not None and verdict.ticket is not None:
+        scope[GIVE_BACK_KEY] = partial(services.limits.give_back, verdict.ticket)
 
 
 async def authenticate(
@@ -293,7 +311,7 @@ async def authenticate(
     proof = prove(request, raw, body, services, legacy)
     neuron = registered_neuron(services, proof.hotkey)
     require_role(neuron, role, services)
-    await claim_and_count(proof, limit, services)
+    await claim_and_count(proof, limit, services, request.scope)
     return Caller(proof.hotkey, neuron, body, raw, proof.message_index)
 
 

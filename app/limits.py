@@ -26,12 +26,15 @@ from redis.asyncio import ConnectionPool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.errors import RateLimited, ServiceError, error_response, note_refusal
+from app.quotas import Quota
 from app.stores import StoreUnavailable, bounded, redis_pool
 from config import Settings
 
 logger = logging.getLogger(__name__)
 
-LimitScope = Literal["ip", "miner", "validator", "ondemand_poll", "ondemand_failures"]
+LimitScope = Literal[
+    "ip", "miner", "validator", "ondemand_poll", "ondemand_failures", "file_uploads", "trusted"
+]
 HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
@@ -45,6 +48,8 @@ WHO = {
     "validator": "this validator hotkey",
     "ondemand_poll": "this miner hotkey's on-demand polls",
     "ondemand_failures": "this miner hotkey's failed on-demand submissions",
+    "file_uploads": "this miner hotkey's upload URLs",
+    "trusted": "this trusted validator hotkey",
 }
 
 
@@ -111,8 +116,14 @@ class RateLimits:
     async def hit_hotkey(self, kind: HotkeyKind, hotkey: str) -> None:
         await self._hit(kind, hotkey)
 
-    async def _hit(self, scope: LimitScope, identity: str) -> None:
-        for item in self.items[scope]:
+    async def hit_quota(self, quota: Quota, hotkey: str) -> None:
+        """Counts a request against the quota `app.quotas.choose_quota` picked for it."""
+        await self._hit(quota.scope, hotkey, quota.items)
+
+    async def _hit(
+        self, scope: LimitScope, identity: str, items: tuple[RateLimitItem, ...] | None = None
+    ) -> None:
+        for item in self.items[scope] if items is None else items:
             if not await self._call(scope, self.limiter.hit(item, scope, identity)):
                 await self._refuse(scope, item, identity)
 

@@ -31,9 +31,9 @@ from app.errors import (
     RateLimited,
     describe_validation_error,
 )
-from app.limits import HotkeyKind
 from app.metagraph import Neuron
 from app.middleware import ANY_BODY_LIMIT
+from app.quotas import Quota, QuotaKind, choose_quota
 from app.services import Services, get_services
 
 Role = Literal["registered", "validator", "trusted"]
@@ -44,7 +44,7 @@ LegacyMessages = Callable[[Any, int], Sequence[str]]
 # Checks of a parsed body's values that need no state; they run before any signature work.
 BodyCheck = Callable[[Any], None]
 
-DEFAULT_LIMIT: dict[Role, HotkeyKind] = {
+DEFAULT_LIMIT: dict[Role, QuotaKind] = {
     "registered": "miner",
     "validator": "validator",
     "trusted": "validator",
@@ -246,7 +246,16 @@ def require_role(neuron: Neuron, role: Role, services: Services) -> None:
         )
 
 
-async def claim_and_count(proof: Proof, limit: HotkeyKind | None, services: Services) -> None:
+def quota_for(kind: QuotaKind | None, neuron: Neuron, services: Services) -> Quota | None:
+    settings = services.settings
+    trusted = validator_refusal(neuron, settings.validator_min_stake) is None and is_trusted(
+        neuron, settings.trusted_validators
+    )
+    latest = services.desirability.latest.current
+    return choose_quota(settings, kind, trusted, latest.entry_count if latest else 0)
+
+
+async def claim_and_count(proof: Proof, limit: Quota | None, services: Services) -> None:
     """Marks the signature used and counts it against the hotkey's quota, as one step.
 
     Runs only for a verified, registered, allowed caller, so nobody else can spend a
@@ -264,7 +273,7 @@ async def claim_and_count(proof: Proof, limit: HotkeyKind | None, services: Serv
     if limit is None:
         return
     try:
-        await services.limits.hit_hotkey(limit, proof.hotkey)
+        await services.limits.hit_quota(limit, proof.hotkey)
     except RateLimited:
         if once:
             await services.replay.release(proof.replay_key)
@@ -277,7 +286,7 @@ async def authenticate(
     model: type[M] | None,
     role: Role,
     *,
-    limit: HotkeyKind | None,
+    limit: QuotaKind | None,
     legacy: LegacyMessages | None = None,
     check: BodyCheck | None = None,
     body_limit: int = ANY_BODY_LIMIT,
@@ -289,7 +298,7 @@ async def authenticate(
     proof = prove(request, raw, body, services, legacy)
     neuron = registered_neuron(services, proof.hotkey)
     require_role(neuron, role, services)
-    await claim_and_count(proof, limit, services)
+    await claim_and_count(proof, quota_for(limit, neuron, services), services)
     return Caller(proof.hotkey, neuron, body, raw, proof.message_index)
 
 
@@ -300,13 +309,13 @@ def signed(
     model: type[M] | None,
     role: Role,
     *,
-    limit: HotkeyKind | None = _UNSET,
+    limit: QuotaKind | None = _UNSET,
     legacy: LegacyMessages | None = None,
     check: BodyCheck | None = None,
     body_limit: int = ANY_BODY_LIMIT,
 ) -> Callable[..., Awaitable[Caller[Any]]]:
     """A FastAPI dependency that yields the authorized `Caller` of a signed request."""
-    spend: HotkeyKind | None = DEFAULT_LIMIT[role] if limit is _UNSET else limit
+    spend: QuotaKind | None = DEFAULT_LIMIT[role] if limit is _UNSET else limit
 
     async def dependency(
         request: Request, services: Annotated[Services, Depends(get_services)]

@@ -12,7 +12,9 @@ CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 
 
-def make_s3_client(settings: Settings) -> BaseClient:
+def make_s3_client(settings: Settings, *, read_timeout: float = READ_TIMEOUT_SECONDS) -> BaseClient:
+    """`read_timeout`: longer for background work whose calls are slow by nature (a
+    DeleteObjects of 1,000 keys takes seconds on some stores)."""
     config = Config(
         region_name=settings.s3_region,
         signature_version="s3v4",
@@ -20,7 +22,7 @@ def make_s3_client(settings: Settings) -> BaseClient:
         s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
         # A hung S3 must free its thread soon: see app/storage/calls.py.
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=32,
     )

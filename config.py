@@ -7,13 +7,22 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.ops.logs import LogFormat, LogLevel
 
 MAX_ACCESS_TTL_SECONDS = 7 * 24 * 3600
 # A source is one path segment of the bucket layout: no separators, dots-only names or spaces.
+# RATE_LIMIT_FILE_UPLOADS's default: the quota follows the current list's length.
+AUTO_LIMIT = "auto"
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -49,6 +58,8 @@ class Settings(BaseSettings):
     rate_limit_ip: str = "600/minute"
     rate_limit_miner: str = "100/hour"
     rate_limit_validator: str = "1000/hour"
+    rate_limit_file_uploads: str = AUTO_LIMIT
+    rate_limit_trusted: str = "10000/hour"
     rate_limit_storage: str = "memory://"
     # Whether requests are served when the shared store (Redis) cannot be reached:
     # replay checks always fail closed; counters may be skipped when this is true.
@@ -68,6 +79,12 @@ class Settings(BaseSettings):
     ondemand_retention_hours: float = Field(48, gt=0)
     rate_limit_ondemand_poll: str = "30/minute"
     rate_limit_ondemand_failures: str = "2/minute"
+    # Storage housekeeping (README: Housekeeping): how long each class of dead object is
+    # kept, and how often the service reaps (0 = never).
+    reap_superseded_after_seconds: float = Field(21600, ge=0)
+    reap_unlisted_after_seconds: float = Field(604800, ge=0)
+    reap_deregistered_after_seconds: float = Field(604800, ge=0)
+    reap_interval_seconds: float = Field(3600, ge=0)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -156,11 +173,15 @@ class Settings(BaseSettings):
         "rate_limit_ip",
         "rate_limit_miner",
         "rate_limit_validator",
+        "rate_limit_file_uploads",
+        "rate_limit_trusted",
         "rate_limit_ondemand_poll",
         "rate_limit_ondemand_failures",
     )
     @classmethod
-    def _check_limit(cls, value: str) -> str:
+    def _check_limit(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "rate_limit_file_uploads" and value.strip().lower() == AUTO_LIMIT:
+            return AUTO_LIMIT
         if value.strip():
             try:
                 parse_many(value)

@@ -18,6 +18,7 @@ from app.db.migrate import upgrade
 from app.desirability import routes as desirability
 from app.desirability.service import Desirability
 from app.errors import add_exception_handlers
+from app.housekeeping.service import Housekeeping
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
@@ -112,13 +113,15 @@ def build_services(
         max_age_seconds=settings.metagraph_max_age_seconds,
     )
     bucket = BucketProbe(s3, settings.s3_bucket, storage.run_within)
+    # One store holds claims and counters, so a signed request is decided in one call.
+    store = replay_store or replay_store_for(settings)
     return Services(
         settings=settings,
         metagraph=metagraph,
         s3=s3,
         presigner=presigner,
-        replay=replay_store or replay_store_for(settings),
-        limits=RateLimits(settings),
+        replay=store,
+        limits=RateLimits(settings, store),
         discovery=FolderDiscovery(
             s3,
             settings.s3_bucket,
@@ -132,6 +135,7 @@ def build_services(
         desirability=Desirability(db),
         results=ValidationResults(db),
         storage_http=storage_http_client(),
+        housekeeping=Housekeeping(settings, s3, storage, db, metagraph),
         internal_presigner=internal_presigner,
         bucket=bucket,
         readiness=Readiness(
@@ -177,6 +181,8 @@ def create_app(
             raise
         await services.replay.open()
         services.metagraph.start()
+        services.housekeeping.attach_metrics(app.state.reap_metrics)
+        services.housekeeping.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
         try:

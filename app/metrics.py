@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ERROR_CODE_KEY
+from app.housekeeping.metrics import ReapMetrics
 from app.metagraph import MetagraphCache
 from app.ops.metrics import OnDemandCollector, require_metrics_token
 from app.routes.openapi import answer, refusals
@@ -221,6 +222,7 @@ def install_metrics(app: FastAPI) -> None:
     scrape_registry.register(PublishedStateCollector(app))
     scrape_registry.register(OnDemandCollector(app))
     app.state.publications = Publications(registry)
+    app.state.reap_metrics = ReapMetrics(registry)
     app.state.scrape_registry = scrape_registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     app.include_router(router)

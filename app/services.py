@@ -11,6 +11,7 @@ from fastapi import Request
 from app.auth.replay import ReplayStore
 from app.db import Database
 from app.desirability.service import Desirability
+from app.housekeeping.service import Housekeeping
 from app.limits import RateLimits
 from app.metagraph import MetagraphCache
 from app.ondemand.service import OnDemand
@@ -39,6 +40,7 @@ class Services:
     storage: StorageCalls  # where every blocking S3 call runs (app/storage/calls.py)
     # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
     storage_http: httpx2.AsyncClient
+    housekeeping: Housekeeping  # background storage passes (app/housekeeping/)
     # Signs what the service sends itself: for S3_ENDPOINT_URL (the presigner when equal).
     internal_presigner: Presigner
     bucket: BucketProbe
@@ -49,6 +51,7 @@ class Services:
         await self.metagraph.stop()
         # Its background steps use storage and the database: stopped before either.
         await self.ondemand.close()
+        await self.housekeeping.close()
         await self.desirability.close()
         await self.results.close()
         await self.discovery.close()

@@ -159,6 +159,20 @@ HEALTH_ANSWER: dict[str, Any] = {
         "entries": 120,
         "age_seconds": 3302.5,
     },
+    "housekeeping": {
+        "interval_seconds": 3600.0,
+        "last_pass_at": "2026-11-25T09:12:40Z",
+        "last_success_at": "2026-11-25T09:12:40Z",
+        "last_error": None,
+        "last_pass": {
+            "dry_run": False,
+            "scanned_objects": 61423,
+            "deleted": {"superseded": 3051, "unlisted": 240, "deregistered": 18},
+            "deleted_bytes": 1734529811,
+            "kept_objects": 58114,
+            "skipped": [],
+        },
+    },
     "checks": READY_CHECKS,
 }
 HEALTH_DEGRADED: dict[str, Any] = {

@@ -71,6 +71,7 @@ async def healthcheck(services: ServicesDep) -> JSONResponse:
     }
     # Not a reason for 503: signed requests are still authorized without a list.
     body["dynamic_desirability"] = dd_state(services)
+    body["housekeeping"] = services.housekeeping.state()
     # The same states /readyz answers on; here they inform and do not change the status.
     body["checks"] = verdict(await services.readiness.checks())[1]["checks"]
     reason = None

@@ -40,7 +40,11 @@ def check_upload_names(body: FileUploadUrlRequest) -> None:
 
 FileUploader = Annotated[
     Caller[FileUploadUrlRequest],
-    Depends(signed(FileUploadUrlRequest, "registered", check=check_upload_names)),
+    Depends(
+        signed(
+            FileUploadUrlRequest, "registered", limit="file_uploads", check=check_upload_names
+        )
+    ),
 ]
 
 

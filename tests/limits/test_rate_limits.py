@@ -48,7 +48,8 @@ def test_ip_over_its_limit_gets_429_with_retry_after(
     assert error["limit"] == "ip"
     assert "IP address" in error["detail"]
     assert "2 per 1 minute" in error["detail"]
-    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # A full sliding window fades over the next one: room returns within two periods.
+    assert 1 <= int(response.headers["Retry-After"]) <= 120
     assert error["retry_after"] == int(response.headers["Retry-After"])
 
 
@@ -148,7 +149,7 @@ def test_miner_over_its_quota_gets_429_naming_the_hotkey_limit(
     assert response.json()["code"] == "rate_limited"
     assert response.json()["limit"] == "miner"
     assert "miner hotkey" in response.json()["detail"]
-    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    assert 1 <= int(response.headers["Retry-After"]) <= 7200
     assert other[0] == 200
 
 
@@ -220,11 +221,8 @@ def test_signature_refused_for_quota_is_not_consumed(
             == 200
         )
         assert post(client, body)[0] == 429
-        limits = app.state.services.limits
-        for item in limits.items["miner"]:
-            client.portal.call(
-                limits.limiter.clear, item, "miner", subnet.miner.hotkey.ss58_address
-            )
+        # The hour passes: the store forgets the counts, as its windows would.
+        app.state.services.limits.store._counts.clear()
         assert post(client, body)[0] == 200
 
 

@@ -196,7 +196,7 @@ def run_a_day(flow: Flow, subnet: Subnet, seaweed: S3Server, bucket: str) -> Non
     report = on_app_loop(client, services.housekeeping.run_once)
     assert report is not None and gone not in seaweed.keys(bucket, "data/hotkey=")
 
-        # Refusals too: a replay, a wrong key, a bad signature.
+    # Refusals too: a replay, a wrong key, a bad signature.
     client.post("/get-folder-access", json=legacy)
     client.get(
         f"/on-demand/constellation/jobs/{job_id}", headers={"X-API-Key": "wrong" + CUSTOMER_KEY}

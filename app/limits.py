@@ -13,11 +13,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
+from functools import lru_cache
 from typing import Literal
 
 from limits import RateLimitItem, parse_many
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app import quotas as chosen
 from app.errors import RateLimited, ServiceError, error_response, note_refusal
 from app.redis_store import RedisStore
 from app.route_names import name_route
@@ -29,12 +31,14 @@ logger = logging.getLogger(__name__)
 
 Store = MemoryStore | RedisStore
 
-LimitScope = Literal["ip", "miner", "validator", "ondemand_poll", "ondemand_failures"]
+LimitScope = Literal[
+    "ip", "miner", "validator", "ondemand_poll", "ondemand_failures", "file_uploads", "trusted"
+]
 HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
 # request shares one IP, and a limited health check would take the instance out of service.
-UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/metrics"})
+UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/healthz", "/readyz", "/metrics"})
 FAIL_OPEN_LOG_INTERVAL_SECONDS = 60.0
 
 WHO = {
@@ -43,6 +47,8 @@ WHO = {
     "validator": "this validator hotkey",
     "ondemand_poll": "this miner hotkey's on-demand polls",
     "ondemand_failures": "this miner hotkey's failed on-demand submissions",
+    "file_uploads": "this miner hotkey's upload URLs",
+    "trusted": "this trusted validator hotkey",
 }
 
 
@@ -50,6 +56,7 @@ def parse_limits(value: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(value)) if value else ()
 
 
+@lru_cache(maxsize=64)
 def quotas(items: tuple[RateLimitItem, ...]) -> tuple[Quota, ...]:
     return tuple(Quota(i.amount, i.get_expiry() * 1000, str(i)) for i in items)
 
@@ -109,6 +116,10 @@ class RateLimits:
         counter = self.counter(scope, identity)
         if counter is not None:
             await self.count(counter, dry=dry)
+
+    def counter_for(self, quota: chosen.Quota, hotkey: str) -> Counter:
+        """The counter of the quota `app.quotas.choose_quota` picked for a request."""
+        return Counter(quota.scope, hotkey, quotas(quota.items))
 
     async def count(self, counter: Counter, *, dry: bool = False) -> Ticket | None:
         """Counts one request, or refuses it; None when the store is down and limits fail open."""

@@ -34,6 +34,8 @@ from bench.ondemand import (
     seed_window,
 )
 from bench.profile import flame_graph
+from bench.reap import describe as describe_reap
+from bench.reap import reap_bench
 from bench.redis_stats import BenchRedis, commands_per_request
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
@@ -101,6 +103,8 @@ LIMITS_ON = {
     "RATE_LIMIT_VALIDATOR": "1000000/hour",
 }
 LIMITED_CLIENT_IPS = 4
+# Not an endpoint: a housekeeping pass over buckets of today's layout (bench/reap.py).
+REAP = "reap"
 # The Redis setting is what operators deploy: every limit on (as high as LIMITS_ON, so the
 # rows measure the counting), shared by workers and replicas.
 REDIS_LIMITS = {**LIMITS_ON, "RATE_LIMIT_ONDEMAND_POLL": "1000000/minute"}
@@ -148,7 +152,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         metavar="NAMES",
         help="comma-separated scenarios to run besides the floor: "
-        + ", ".join(s.name for s in SCENARIOS),
+        + ", ".join([*(s.name for s in SCENARIOS), REAP]),
     )
     return parser.parse_args(argv)
 
@@ -156,7 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def chosen_scenarios(only: str | None) -> list[Scenario]:
     if not only:
         return list(SCENARIOS)
-    names = {name.strip() for name in only.split(",")}
+    names = {name.strip() for name in only.split(",")} - {REAP}
     unknown = names - {s.name for s in SCENARIOS}
     if unknown:
         raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -200,6 +204,8 @@ def service_env(
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
         "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
         "TRUSTED_VALIDATORS": "*",
+        # As the figures in the README were measured; the default writes one line per request.
+        "ACCESS_LOG": "false",
     }
 
 
@@ -358,9 +364,16 @@ def _write_lines(path: Path, lines: list[bytes]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["subnet-hour"]:  # its own scenario and options: bench/subnet_hour.py
+        from bench.subnet_hour import main as subnet_hour
+
+        return subnet_hour(argv[1:])
     args = parse_args(argv)
+    only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
     try:
-        find_wrk()
+        if only != {REAP}:  # the reap scenario needs no load generator
+            find_wrk()
     except WrkMissing as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -387,6 +400,11 @@ def main(argv: list[str] | None = None) -> int:
         builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
             builds.append(stack.enter_context(ref_build(args.compare, work)))
+        reap = None
+        if REAP in only or not only:
+            reap = reap_bench(s3.endpoint_url, credentials, neurons, work)
+        if only == {REAP}:
+            builds = []
         storages = [s.strip() for s in args.storage.split(",") if s.strip()]
         redis = stack.enter_context(BenchRedis(work / "redis")) if "redis" in storages else None
         for build in builds:
@@ -418,9 +436,12 @@ def main(argv: list[str] | None = None) -> int:
             "submissions in the validator's window, read one request at a time",
         },
         "builds": builds_results,
+        **({"reap": reap} if reap else {}),
     }
     print()
     print(table(results))
+    if reap:
+        print(describe_reap(reap))
     print(f"\nJSON: {write_json(results, RESULTS / f'{args.name}.json')}")
     png = write_png(results, RESULTS / f"{args.name}.png")
     print(f"PNG:  {png}" if png else "PNG:  skipped (matplotlib is not installed)")

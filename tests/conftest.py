@@ -39,6 +39,7 @@ class Member:
     coldkey: Keypair
     validator_permit: bool = False
     stake: float = 0.0
+    incentive: float = 0.0
 
     def row(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class Member:
             "coldkey": self.coldkey.ss58_address,
             "validator_permit": self.validator_permit,
             "stake": self.stake,
+            "incentive": self.incentive,
         }
 
 
@@ -69,7 +71,8 @@ class Subnet:
 @pytest.fixture(scope="session")
 def subnet() -> Subnet:
     return Subnet(
-        miner=Member(0, key("miner-hot"), key("miner-cold")),
+        # An incentive the chain's u16 fractions hold exactly (13107/65535).
+        miner=Member(0, key("miner-hot"), key("miner-cold"), incentive=0.2),
         other_miner=Member(1, key("other-hot"), key("other-cold")),
         validator=Member(2, key("validator-hot"), key("validator-cold"), True, 50_000.0),
         poor_validator=Member(3, key("poor-hot"), key("poor-cold"), True, 10.0),
@@ -214,6 +217,8 @@ def make_settings(metagraph_file: Path, sqlite_database_url: str) -> SettingsFac
             "rate_limit_validator": "",
             "rate_limit_ondemand_poll": "",
             "rate_limit_ondemand_failures": "",
+            # Background housekeeping passes only where a test asks for them.
+            "reap_interval_seconds": 0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

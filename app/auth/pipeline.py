@@ -33,11 +33,12 @@ from app.errors import (
     PayloadTooLarge,
     describe_validation_error,
 )
-from app.limits import HotkeyKind
 from app.metagraph import Neuron
 from app.middleware import ANY_BODY_LIMIT
+from app.ops.logs import note_hotkey
+from app.quotas import Quota, QuotaKind, choose_quota
 from app.services import Services, get_services
-from app.shared_store import Claim, Counter
+from app.shared_store import Claim
 
 Role = Literal["registered", "validator", "trusted"]
 B = TypeVar("B", bound=BaseModel | None)
@@ -47,7 +48,7 @@ LegacyMessages = Callable[[Any, int], Sequence[str]]
 # Checks of a parsed body's values that need no state; they run before any signature work.
 BodyCheck = Callable[[Any], None]
 
-DEFAULT_LIMIT: dict[Role, HotkeyKind] = {
+DEFAULT_LIMIT: dict[Role, QuotaKind] = {
     "registered": "miner",
     "validator": "validator",
     "trusted": "validator",
@@ -188,7 +189,9 @@ def prove(
     elif has_btauth_headers(headers):
         proof = _btauth_proof(request, raw, services)
     elif legacy is not None:
-        return _legacy_proof(body, services, legacy)
+        proof = _legacy_proof(body, services, legacy)
+        note_hotkey(proof.hotkey)
+        return proof
     else:
         raise AuthFailed(
             "This endpoint needs Tao v2 (X-Tao-*) or btauth/1 (X-Bittensor-*) signed headers.",
@@ -200,6 +203,7 @@ def prove(
             "The body's hotkey differs from the hotkey that signed the headers.",
             code="hotkey_mismatch",
         )
+    note_hotkey(proof.hotkey)
     return proof
 
 
@@ -249,14 +253,19 @@ def require_role(neuron: Neuron, role: Role, services: Services) -> None:
         )
 
 
-def quota_for(services: Services, proof: Proof, kind: HotkeyKind | None) -> Counter | None:
+def quota_for(kind: QuotaKind | None, neuron: Neuron, services: Services) -> Quota | None:
     """The one place that chooses the quota a verified caller's request spends."""
-    return None if kind is None else services.limits.counter(kind, proof.hotkey)
+    settings = services.settings
+    trusted = validator_refusal(neuron, settings.validator_min_stake) is None and is_trusted(
+        neuron, settings.trusted_validators
+    )
+    latest = services.desirability.latest.current
+    return choose_quota(settings, kind, trusted, latest.entry_count if latest else 0)
 
 
 async def claim_and_count(
     proof: Proof,
-    limit: HotkeyKind | None,
+    limit: Quota | None,
     services: Services,
     scope: MutableMapping[str, Any] | None = None,
 ) -> None:
@@ -269,7 +278,7 @@ async def claim_and_count(
     its signature unused, so the client may resend it after Retry-After. What was written
     is left in `scope` for the error handlers to give back if the request is refused later.
     """
-    counter = quota_for(services, proof, limit)
+    counter = None if limit is None else services.limits.counter_for(limit, proof.hotkey)
     if not (proof.always_once or services.settings.replay_protection):
         ticket = None if counter is None else await services.limits.count(counter)
         if scope is not None and ticket is not None:
@@ -284,7 +293,7 @@ async def claim_and_count(
         raise SignedBeforeStore()
     if verdict.status == "limited":
         assert limit is not None
-        raise services.limits.refusal(limit, verdict)
+        raise services.limits.refusal(limit.scope, verdict)
     if scope is not None and verdict.ticket is not None:
         scope[GIVE_BACK_KEY] = partial(services.limits.give_back, verdict.ticket)
 
@@ -295,7 +304,7 @@ async def authenticate(
     model: type[M] | None,
     role: Role,
     *,
-    limit: HotkeyKind | None,
+    limit: QuotaKind | None,
     legacy: LegacyMessages | None = None,
     check: BodyCheck | None = None,
     body_limit: int = ANY_BODY_LIMIT,
@@ -307,7 +316,7 @@ async def authenticate(
     proof = prove(request, raw, body, services, legacy)
     neuron = registered_neuron(services, proof.hotkey)
     require_role(neuron, role, services)
-    await claim_and_count(proof, limit, services, request.scope)
+    await claim_and_count(proof, quota_for(limit, neuron, services), services, request.scope)
     return Caller(proof.hotkey, neuron, body, raw, proof.message_index)
 
 
@@ -318,13 +327,13 @@ def signed(
     model: type[M] | None,
     role: Role,
     *,
-    limit: HotkeyKind | None = _UNSET,
+    limit: QuotaKind | None = _UNSET,
     legacy: LegacyMessages | None = None,
     check: BodyCheck | None = None,
     body_limit: int = ANY_BODY_LIMIT,
 ) -> Callable[..., Awaitable[Caller[Any]]]:
     """A FastAPI dependency that yields the authorized `Caller` of a signed request."""
-    spend: HotkeyKind | None = DEFAULT_LIMIT[role] if limit is _UNSET else limit
+    spend: QuotaKind | None = DEFAULT_LIMIT[role] if limit is _UNSET else limit
 
     async def dependency(
         request: Request, services: Annotated[Services, Depends(get_services)]

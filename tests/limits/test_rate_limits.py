@@ -119,6 +119,9 @@ def test_health_and_metrics_are_not_ip_limited(make_settings: SettingsFactory) -
         assert client.get("/nope").status_code == 429
         assert client.get("/healthcheck").status_code == 200
         assert client.get("/metrics").status_code == 200
+        assert client.get("/livez").status_code == client.get("/healthz").status_code == 200
+        # Not ready (this app's S3 is never reachable), but answered rather than limited.
+        assert client.get("/readyz").status_code == 503
 
 
 def test_empty_limits_turn_limiting_off(make_settings: SettingsFactory, subnet: Subnet) -> None:

@@ -21,7 +21,9 @@ import uvicorn
 from pydantic import SecretStr
 
 from app.http_protocol import GuardedHttpProtocol
-from app.logs import configure_logging
+from app.ops.logs import configure_from
+from app.ops.metrics import warn_about_metrics
+from app.ops.startup import prepare_database
 from config import Settings
 
 logger = logging.getLogger("app.serve")
@@ -36,7 +38,7 @@ def settings_from_environment() -> Settings:
     """A worker's settings, with logging and the HTTP protocol configured from them."""
     path = os.environ.get(SETTINGS_FILE_ENV)
     settings = read_settings_file(Path(path)) if path else Settings()
-    configure_logging(settings.log_level)
+    configure_from(settings)
     GuardedHttpProtocol.configure(settings)
     return settings
 
@@ -50,7 +52,11 @@ def app_from_environment():  # type: ignore[no-untyped-def]
 
 def serve(settings: Settings, *, workers: int = 1, app_factory: str = APP_FACTORY) -> int:
     """Runs the app that `app_factory` ("module:function", called in each worker) builds."""
-    configure_logging(settings.log_level)
+    configure_from(settings)
+    failed = prepare_database(settings.database_url, debug=settings.log_level == "debug")
+    if failed:
+        return failed
+    warn_about_metrics(workers)
     if workers > 1 and not settings.uses_shared_store:
         logger.warning(
             "RATE_LIMIT_STORAGE is memory:// with %d workers: rate limits and replay "
@@ -70,7 +76,10 @@ def serve(settings: Settings, *, workers: int = 1, app_factory: str = APP_FACTOR
             port=settings.port,
             workers=workers,
             log_level=settings.log_level,
-            access_log=settings.access_log,
+            # uvicorn's loggers go through ours (text or JSON, redacted); the access line
+            # is app/ops/requests.py's, which knows the route template and the hotkey.
+            log_config=None,
+            access_log=False,
             proxy_headers=True,
             server_header=False,
             http="app.http_protocol:GuardedHttpProtocol",

@@ -57,6 +57,11 @@ class ActiveJobs:
         ]
         return b'{"jobs":[' + b",".join(parts) + b"]}"
 
+    def open_count(self, *, now: float | None = None) -> int:
+        """Jobs not yet expired among those held (what /metrics shows as open)."""
+        moment = time.time() if now is None else now
+        return sum(1 for _, expires, _ in self._entries if expires > moment)
+
     async def refresh(self) -> None:
         while True:
             added = self._added

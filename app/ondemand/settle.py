@@ -9,6 +9,7 @@ time; validators then read those facts from the database instead of asking stora
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -38,6 +39,9 @@ class Settler:
         self._periodic = Periodic(
             self.run_once, PERIOD_SECONDS, "recording landed on-demand answers"
         )
+        # Of the last run that completed (unix seconds), and its lag; None before one.
+        self.last_success: float | None = None
+        self.last_lag_seconds: float | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Settles the jobs that are due; returns how many this replica settled."""
@@ -52,6 +56,8 @@ class Settler:
                 limit=BATCH,
             )
             due_jobs = [(job.id, job.created_at) for job in due]
+            # How long the oldest due job has waited past its window: /metrics' settle lag.
+            lag = max(((now - GRACE - job.expire_at).total_seconds() for job in due), default=0.0)
         settled = 0
         for job_id, created_at in due_jobs:
             async with self.db.session(deadline=BACKGROUND_DEADLINE_SECONDS) as session:
@@ -73,6 +79,8 @@ class Settler:
             except ServiceError:
                 await self._release(job_id)
                 raise
+        self.last_lag_seconds = lag
+        self.last_success = time.time()
         return settled
 
     async def _release(self, job_id: str) -> None:

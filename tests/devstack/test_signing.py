@@ -47,16 +47,15 @@ def test_headers_from_dev_sign_get_a_dev_miner_an_upload_url(dev_client: TestCli
 
 
 def test_each_signing_has_a_fresh_nonce_and_one_use(dev_client: TestClient) -> None:
-    first, second = (
-        dev_client.post("/dev/sign", json={"identity": "dev-validator", "body": ""}).json()
-        for _ in range(2)
-    )
+    request = {"identity": "dev-miner-2", "body": UPLOAD_BODY}
+    first, second = (dev_client.post("/dev/sign", json=request).json() for _ in range(2))
     assert first["X-Tao-Nonce"] != second["X-Tao-Nonce"]
-    path = "/dynamic-desirability/validator/get-latest-list"
-    accepted = dev_client.get(path, headers=first)
-    # Past the signature: nothing is published in this database yet.
-    assert accepted.json()["code"] == "no_list", accepted.text
-    replayed = dev_client.get(path, headers=first)
+    headers = {**first, "Content-Type": "application/json"}
+
+    used = dev_client.post("/get-file-upload-url", content=UPLOAD_BODY, headers=headers)
+    replayed = dev_client.post("/get-file-upload-url", content=UPLOAD_BODY, headers=headers)
+
+    assert used.status_code == 200, used.text
     assert replayed.status_code == 401, replayed.text
 
 

@@ -258,3 +258,16 @@ def test_sigterm_stops_the_api_and_seaweedfs(tmp_path: Path) -> None:
     assert_stopped_cleanly(process, log)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # the API's port is free again
+
+
+def test_make_run_passes_port_and_data_dir_to_s3auth_dev() -> None:
+    result = subprocess.run(
+        ["make", "-n", "run", "PORT=8123", "DATA_DIR=/tmp/s3auth-dev-2"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=30,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert ".venv/bin/s3auth dev --port 8123 --data-dir /tmp/s3auth-dev-2" in result.stdout

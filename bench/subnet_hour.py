@@ -54,6 +54,7 @@ from bench.hour_plan import (
     plan,
 )
 from bench.ondemand import bench_database
+from bench.profile import flame_graph
 from bench.server import ServiceProcess
 from config import Settings
 from s3auth_client.tao import tao_message
@@ -380,6 +381,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="simulate only the hour's first MINUTES; CPU figures are scaled to the hour (60)",
     )
     parser.add_argument("--name", default="subnet-hour", help="bench/results/<name>.json")
+    parser.add_argument(
+        "--profile", action="store_true", help="a py-spy flame graph: bench/results/<name>.svg"
+    )
     return parser.parse_args(argv)
 
 
@@ -442,7 +446,12 @@ def main(argv: list[str]) -> int:
         cpu_before = service.cpu_seconds()
         redis_before = process_cpu_seconds(redis.process.pid) if redis.process else 0.0
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(args.processes, mp_context=context) as pool:
+        svg = RESULTS / f"{args.name}.svg"
+        seconds = START_DELAY_SECONDS + args.minutes * 60 / args.compress
+        with (
+            flame_graph(service.pid, svg, seconds, enabled=args.profile),
+            ProcessPoolExecutor(args.processes, mp_context=context) as pool,
+        ):
             parts = list(pool.map(drive, shares))
         cpu = service.cpu_seconds() - cpu_before
         redis_cpu = (

@@ -41,9 +41,7 @@ def check_upload_names(body: FileUploadUrlRequest) -> None:
 FileUploader = Annotated[
     Caller[FileUploadUrlRequest],
     Depends(
-        signed(
-            FileUploadUrlRequest, "registered", limit="file_uploads", check=check_upload_names
-        )
+        signed(FileUploadUrlRequest, "registered", limit="file_uploads", check=check_upload_names)
     ),
 ]
 

@@ -18,7 +18,9 @@ class ErrorCode:
 ERROR_CODES: dict[str, ErrorCode] = {
     # 400: the request is malformed or stale; fix it and sign again.
     "bad_request": ErrorCode(400, "The request is malformed."),
-    "invalid_json": ErrorCode(400, "The body is not JSON, or not a JSON object."),
+    "invalid_json": ErrorCode(
+        400, "The body is not JSON, not a JSON object, or nested more than 32 levels deep."
+    ),
     "stale_timestamp": ErrorCode(
         400, "The signed timestamp is too old or too far ahead; the answer has `server_time`."
     ),

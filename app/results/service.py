@@ -14,6 +14,10 @@ from app.results.schemas import Result
 
 # How often the newest score's time is re-read for /metrics (scores from other replicas).
 NEWEST_REFRESH_SECONDS = 15.0
+# Publishers naming the same miners wait on each other's row locks; the write may take
+# this long so PostgreSQL queues them instead of the app giving up (its deadlock_timeout
+# is 1 s: a shorter deadline would give up before it even looked for a deadlock).
+UPSERT_DEADLINE_SECONDS = 10.0
 
 
 def _iso(value: datetime) -> str:
@@ -41,9 +45,10 @@ class ValidationResults:
                 "score": score,
                 "updated_at": now,
             }
-            for miner, score in latest.items()
+            # Every publisher locks rows in the same order, so two never wait on each other.
+            for miner, score in sorted(latest.items())
         ]
-        async with self.db.session() as session:
+        async with self.db.session(deadline=UPSERT_DEADLINE_SECONDS) as session:
             await repository.upsert(session, rows)
         if rows and (self.newest_at is None or now > self.newest_at):
             self.newest_at = now

@@ -67,7 +67,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "method_not_allowed": ErrorCode(405, "The path exists, not with this method."),
     "conflict": ErrorCode(409, "The request conflicts with what is stored."),
     "already_exists": ErrorCode(409, "The object already exists; skip this file."),
-    "already_submitted": ErrorCode(409, "This miner already submitted to this job."),
+    "already_submitted": ErrorCode(409, "This miner's answer to this job is already in storage."),
     "publish_conflict": ErrorCode(409, "Another list was published at the same moment."),
     # 413, 422, 429, 431
     "payload_too_large": ErrorCode(413, "The body is over the endpoint's limit."),

@@ -36,14 +36,21 @@ async def get_job(session: AsyncSession, job_id: str) -> Job | None:
 
 
 async def add_submission(session: AsyncSession, submission: Submission) -> None:
-    """Stores a submission; a second one for the same job and miner is a 409."""
+    """Stores a submission; Conflict when the miner already has one for the job."""
+    session.add(submission)
     try:
-        async with session.begin_nested():
-            session.add(submission)
+        await session.flush()
     except IntegrityError:
         raise Conflict(
             "This miner has already submitted an answer to this job.", code="already_submitted"
         ) from None
+
+
+async def has_submission(session: AsyncSession, job_id: str, miner_hotkey: str) -> bool:
+    query = select(Submission.id).where(
+        Submission.job_id == job_id, Submission.miner_hotkey == miner_hotkey
+    )
+    return (await session.scalar(query)) is not None
 
 
 async def active_jobs(

@@ -135,7 +135,15 @@ async def active_jobs(request: Request, services: ServicesDep) -> Response:
     },
     responses={
         **answer(examples.SUBMIT_ANSWER),
-        **refusals(codes=(*SIGNED_REFUSALS, "job_not_found", "job_expired", "already_submitted")),
+        **refusals(
+            codes=(
+                *SIGNED_REFUSALS,
+                "job_not_found",
+                "job_expired",
+                "already_submitted",
+                "storage_unavailable",
+            )
+        ),
     },
 )
 async def submit_answer(caller: Submitter, services: ServicesDep) -> Response:

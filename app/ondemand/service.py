@@ -12,8 +12,8 @@ from typing import Any
 from botocore.client import BaseClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database
-from app.errors import BadRequest, InvalidRequest, NotFound
+from app.db import Database, outcome
+from app.errors import BadRequest, Conflict, InvalidRequest, NotFound
 from app.ondemand import repository
 from app.ondemand.active import ActiveJobs
 from app.ondemand.models import Job, Submission
@@ -92,8 +92,14 @@ class OnDemand:
             created_at=now,
             expire_at=expire_at,
         )
-        async with self.db.session() as session:
+
+        async def add(session: AsyncSession) -> None:
             await repository.add_job(session, job)
+
+        async def stored(session: AsyncSession) -> bool:
+            return await repository.get_job(session, job.id) is not None
+
+        await outcome.write(self.db, add, found=stored)
         self.active.add(job)
         return job
 
@@ -118,20 +124,31 @@ class OnDemand:
         now = now or datetime.now(UTC)
         async with self.db.session() as session:
             job = await self._job(session, job_id)
-            if now > job.expire_at - SUBMIT_CUTOFF:
-                raise BadRequest("The job's upload window has closed.", code="job_expired")
-            key = ondemand_answer_key(job.id, job.created_at, miner_hotkey)
-            await repository.add_submission(
-                session,
-                Submission(
-                    job_id=job.id,
-                    job_expire_at=job.expire_at,
-                    miner_hotkey=miner_hotkey,
-                    miner_incentive=incentive,
-                    submitted_at=now,
-                    s3_path=key,
-                ),
-            )
+        if now > job.expire_at - SUBMIT_CUTOFF:
+            raise BadRequest("The job's upload window has closed.", code="job_expired")
+        key = ondemand_answer_key(job.id, job.created_at, miner_hotkey)
+        submission = Submission(
+            job_id=job.id,
+            job_expire_at=job.expire_at,
+            miner_hotkey=miner_hotkey,
+            miner_incentive=incentive,
+            submitted_at=now,
+            s3_path=key,
+        )
+
+        async def add(session: AsyncSession) -> None:
+            await repository.add_submission(session, submission)
+
+        async def stored(session: AsyncSession) -> bool:
+            return await repository.has_submission(session, job.id, miner_hotkey)
+
+        try:
+            await outcome.write(self.db, add, found=stored)
+        except Conflict:
+            # A miner whose first answer was lost in transit (a 503, a dropped reply) asks
+            # again: until its answer is in storage it gets the same key's form again.
+            if await self.answers.exists(key, deadline=STORAGE_READ_SECONDS):
+                raise
         return self.presigner.key_upload_form(
             key,
             min_bytes=1,

@@ -83,6 +83,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "score_too_large": ErrorCode(422, "A `score` is over 4 KiB as compact JSON."),
     "invalid_score": ErrorCode(422, "A `score` holds NaN or an infinity."),
     "rate_limited": ErrorCode(429, "A quota is spent; `Retry-After` says when to retry."),
+    "too_many_open_jobs": ErrorCode(
+        429, "This customer key has `ONDEMAND_MAX_OPEN_JOBS_PER_KEY` jobs not yet expired."
+    ),
     "headers_too_large": ErrorCode(
         431, "The request line and headers are over 32 KiB or 100 headers (from the server)."
     ),

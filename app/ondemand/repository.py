@@ -31,6 +31,23 @@ async def add_job(session: AsyncSession, job: Job) -> None:
     await session.flush()
 
 
+async def open_jobs_of(
+    session: AsyncSession, customer: str, now: datetime
+) -> tuple[int, datetime | None]:
+    """How many of the customer's jobs are not yet expired, and when the first expires.
+
+    On PostgreSQL the customer's creations take turns (a lock until the transaction
+    ends), so two at once cannot both pass the cap.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(int(customer[:15], 16))))
+    query = select(func.count(), func.min(Job.expire_at)).where(
+        Job.customer == customer, Job.expire_at > now
+    )
+    count, first = (await session.execute(query)).one()
+    return int(count), first
+
+
 async def get_job(session: AsyncSession, job_id: str) -> Job | None:
     return await session.get(Job, job_id)
 

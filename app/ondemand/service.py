@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -13,7 +14,7 @@ from botocore.client import BaseClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Database, outcome
-from app.errors import BadRequest, Conflict, InvalidRequest, NotFound
+from app.errors import BadRequest, Conflict, InvalidRequest, NotFound, RateLimited
 from app.ondemand import repository
 from app.ondemand.active import ActiveJobs
 from app.ondemand.models import Job, Submission
@@ -69,7 +70,9 @@ class OnDemand:
 
     # --- customers --------------------------------------------------------------------
 
-    async def create_job(self, spec: JobSpec, *, now: datetime | None = None) -> Job:
+    async def create_job(
+        self, spec: JobSpec, *, customer: str | None = None, now: datetime | None = None
+    ) -> Job:
         now = now or datetime.now(UTC)
         expire_at = spec.expire_at or now + timedelta(seconds=self.settings.ondemand_job_seconds)
         if expire_at < now + MIN_LIFETIME:
@@ -91,9 +94,15 @@ class OnDemand:
             keyword_mode=spec.keyword_mode,
             created_at=now,
             expire_at=expire_at,
+            customer=customer,
         )
+        cap = self.settings.ondemand_max_open_jobs_per_key
 
         async def add(session: AsyncSession) -> None:
+            if customer is not None:
+                count, first_expiry = await repository.open_jobs_of(session, customer, now)
+                if count >= cap:
+                    raise too_many_open_jobs(cap, first_expiry, now)
             await repository.add_job(session, job)
 
         async def stored(session: AsyncSession) -> bool:
@@ -225,6 +234,17 @@ class OnDemand:
             submission_view(submission, url)
             for submission, url in zip(listed, self._answer_urls(listed), strict=True)
         ]
+
+
+def too_many_open_jobs(cap: int, first_expiry: datetime | None, now: datetime) -> RateLimited:
+    wait = 1 if first_expiry is None else max(1, math.ceil((first_expiry - now).total_seconds()))
+    return RateLimited(
+        f"This key has {cap} open jobs (ONDEMAND_MAX_OPEN_JOBS_PER_KEY); "
+        "one more can be created when one expires.",
+        code="too_many_open_jobs",
+        headers={"Retry-After": str(wait)},
+        retry_after=wait,
+    )
 
 
 def apply_landed(submission: Submission, landed: Landed) -> None:

@@ -9,6 +9,7 @@ time; validators then read those facts from the database instead of asking stora
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -35,6 +36,10 @@ class Settler:
         self.db = db
         self.answers = answers
         self.retention = retention
+        # Unix time of the last run that finished without an error (None before one).
+        self.last_success: float | None = None
+        # How long the oldest job due in that run had waited past its expiry and grace.
+        self.last_lag_seconds = 0.0
         self._periodic = Periodic(
             self.run_once, PERIOD_SECONDS, "recording landed on-demand answers"
         )
@@ -52,6 +57,7 @@ class Settler:
                 limit=BATCH,
             )
             due_jobs = [(job.id, job.created_at) for job in due]
+            lag = (now - GRACE - due[0].expire_at).total_seconds() if due else 0.0
         settled = 0
         for job_id, created_at in due_jobs:
             async with self.db.session(deadline=BACKGROUND_DEADLINE_SECONDS) as session:
@@ -73,6 +79,8 @@ class Settler:
             except ServiceError:
                 await self._release(job_id)
                 raise
+        self.last_success = time.time()
+        self.last_lag_seconds = max(0.0, lag)
         return settled
 
     async def _release(self, job_id: str) -> None:

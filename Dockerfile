@@ -29,6 +29,7 @@ RUN pip install --no-deps ./client .
 
 USER s3auth
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthcheck', timeout=4)"
+# Ready: the metagraph is fresh and the database, Redis and bucket answer (GET /readyz).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/readyz', timeout=4)"
 CMD ["s3auth", "serve"]

@@ -7,11 +7,22 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from limits import parse_many
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.ops.logs import LogFormat, LogLevel
 
 MAX_ACCESS_TTL_SECONDS = 7 * 24 * 3600
 # A source is one path segment of the bucket layout: no separators, dots-only names or spaces.
+# RATE_LIMIT_FILE_UPLOADS's default: the quota follows the current list's length.
+AUTO_LIMIT = "auto"
 SOURCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -22,7 +33,10 @@ class Settings(BaseSettings):
 
     s3_bucket: str = Field("data-universe-storage", min_length=3, max_length=63)
     s3_region: str = Field("us-east-1", min_length=1)
+    # The address the service itself calls (HEAD, list, delete), e.g. http://s3:9000 inside
+    # compose; S3_PUBLIC_URL is the one written into presigned URLs and forms.
     s3_endpoint_url: str | None = None
+    s3_public_url: str | None = None
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
 
@@ -44,6 +58,8 @@ class Settings(BaseSettings):
     rate_limit_ip: str = "600/minute"
     rate_limit_miner: str = "100/hour"
     rate_limit_validator: str = "1000/hour"
+    rate_limit_file_uploads: str = AUTO_LIMIT
+    rate_limit_trusted: str = "10000/hour"
     rate_limit_storage: str = "memory://"
     # Whether requests are served when the shared store (Redis) cannot be reached:
     # replay checks always fail closed; counters may be skipped when this is true.
@@ -64,13 +80,22 @@ class Settings(BaseSettings):
     ondemand_max_open_jobs_per_key: int = Field(500, ge=1)
     rate_limit_ondemand_poll: str = "30/minute"
     rate_limit_ondemand_failures: str = "2/minute"
+    # Storage housekeeping (README: Housekeeping): how long each class of dead object is
+    # kept, and how often the service reaps (0 = never).
+    reap_superseded_after_seconds: float = Field(21600, ge=0)
+    reap_unlisted_after_seconds: float = Field(604800, ge=0)
+    reap_deregistered_after_seconds: float = Field(604800, ge=0)
+    reap_interval_seconds: float = Field(3600, ge=0)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    log_level: str = "info"
-    # One line per request costs a tenth of a worker at thousands of requests a second;
-    # /metrics already counts answers per route and status.
-    access_log: bool = False
+    log_level: LogLevel = "info"
+    log_format: LogFormat = "text"
+    # One line per request (route template, status, duration, hotkey). At thousands of
+    # requests a second it costs about a tenth of a worker; false turns it off.
+    access_log: bool = True
+    # When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
     # Open client connections per worker; 0 sizes it from the file descriptor limit.
     max_connections: int = Field(0, ge=0)
     # A request's line, headers and body must arrive within this after its first byte
@@ -119,6 +144,25 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("s3_endpoint_url", "s3_public_url")
+    @classmethod
+    def _check_s3_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -130,11 +174,15 @@ class Settings(BaseSettings):
         "rate_limit_ip",
         "rate_limit_miner",
         "rate_limit_validator",
+        "rate_limit_file_uploads",
+        "rate_limit_trusted",
         "rate_limit_ondemand_poll",
         "rate_limit_ondemand_failures",
     )
     @classmethod
-    def _check_limit(cls, value: str) -> str:
+    def _check_limit(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "rate_limit_file_uploads" and value.strip().lower() == AUTO_LIMIT:
+            return AUTO_LIMIT
         if value.strip():
             try:
                 parse_many(value)
@@ -178,6 +226,11 @@ class Settings(BaseSettings):
         if (self.aws_access_key_id is None) != (self.aws_secret_access_key is None):
             raise ValueError("set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither")
         return self
+
+    @property
+    def presign_endpoint_url(self) -> str | None:
+        """Where miners and validators reach S3: S3_PUBLIC_URL, else S3_ENDPOINT_URL."""
+        return self.s3_public_url or self.s3_endpoint_url
 
     @property
     def uses_shared_store(self) -> bool:

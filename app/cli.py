@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from app.housekeeping.cli import add_storage_commands
 from config import Settings, describe_errors
 from s3auth_client.cli import Subparsers, add_client_commands
 from s3auth_client.commands import base_parser
@@ -167,6 +168,7 @@ def add_server_commands(
 
     _add_metagraph_commands(commands, chain_source)
     _add_db_commands(commands)
+    add_storage_commands(commands)
 
 
 def build_parser(*, chain_source: SourceFactory = chain_source_for) -> argparse.ArgumentParser:

@@ -52,6 +52,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "missing_auth": ErrorCode(401, "The endpoint needs signed-request headers."),
     "wrong_receiver": ErrorCode(401, "The btauth/1 request is bound to another server."),
     "invalid_api_key": ErrorCode(401, "`X-API-Key` is missing or not a configured key."),
+    "invalid_metrics_token": ErrorCode(
+        401, "`/metrics` needs `Authorization: Bearer <METRICS_TOKEN>`."
+    ),
     # 403: authenticated, but not allowed this.
     "forbidden": ErrorCode(403, "Not allowed."),
     "coldkey_mismatch": ErrorCode(403, "The coldkey does not own the signing hotkey."),
@@ -95,6 +98,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "metagraph_unavailable": ErrorCode(503, "The metagraph has not been loaded yet."),
     "metagraph_stale": ErrorCode(503, "The metagraph is older than `METAGRAPH_MAX_AGE_SECONDS`."),
     "storage_unavailable": ErrorCode(503, "S3 cannot be reached or answered with an error."),
+    "bucket_missing": ErrorCode(503, "The bucket (`S3_BUCKET`) does not exist at the S3 endpoint."),
     "store_unavailable": ErrorCode(503, "Redis (rate limits, nonces) cannot be reached."),
     "database_unavailable": ErrorCode(503, "The database cannot be reached."),
     "too_many_connections": ErrorCode(

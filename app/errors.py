@@ -89,8 +89,24 @@ class Unavailable(ServiceError):
 ERROR_CODE_KEY = "s3auth.error_code"
 
 
+# Where the pipeline leaves how to undo what an admitted request wrote (its one-time claim
+# and its count), for a refusal that comes after it.
+GIVE_BACK_KEY = "s3auth.give_back"
+
+
 def note_refusal(scope: MutableMapping[str, Any], error: ServiceError) -> None:
     scope[ERROR_CODE_KEY] = error.code
+
+
+async def give_back(scope: MutableMapping[str, Any]) -> None:
+    """A refused request leaves nothing behind: its signature may be sent again."""
+    undo = scope.pop(GIVE_BACK_KEY, None)
+    if undo is None:
+        return
+    try:
+        await undo()
+    except Exception as exc:  # the refusal is still the answer; the claim simply expires
+        logger.warning("could not give back a refused request's claim: %s", type(exc).__name__)
 
 
 def error_response(error: ServiceError) -> JSONResponse:
@@ -109,6 +125,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         note_refusal(request.scope, exc)
+        await give_back(request.scope)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -132,6 +149,7 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        await give_back(request.scope)
         # The request is not logged in full: bodies carry signatures.
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(

@@ -1,42 +1,44 @@
 """Rate limits per client IP and per hotkey, counted in memory or in a shared Redis.
 
-The `limits` library's sliding window counter does the counting, in memory and in Redis
-alike: two counters per limit and identity (this window's and the previous one's), the
-previous one weighted by how much of it still overlaps the sliding window. Every check
-costs the same whatever the limit: the moving window it replaces kept one timestamp per
-counted request, so a proxy's address under `RATE_LIMIT_IP=1000000/minute` paid for a
-million-entry list on every request. The count is an approximation that assumes the
-previous window's requests were spread evenly; like the moving window, and unlike a
-fixed window, it does not allow a doubled burst across a window boundary.
+The counting itself lives in app/shared_store.py (a sliding window counter: two counters
+per limit and identity, whatever the limit, so a proxy's address under
+`RATE_LIMIT_IP=1000000/minute` costs what any other does). The count is an approximation
+that assumes the previous window's requests were spread evenly; unlike a fixed window, it
+does not allow a doubled burst across a window boundary. Per-hotkey quotas of signed
+requests are counted together with the signature's one-time claim (`admit`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-import math
 import time
-from collections.abc import Awaitable
+from functools import lru_cache
 from typing import Literal
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from redis.asyncio import ConnectionPool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app import quotas as chosen
 from app.errors import RateLimited, ServiceError, error_response, note_refusal
-from app.stores import StoreUnavailable, bounded, redis_pool
+from app.redis_store import RedisStore
+from app.route_names import name_route
+from app.shared_store import Counter, MemoryStore, Quota, Ticket, Verdict
+from app.stores import StoreUnavailable
 from config import Settings
 
 logger = logging.getLogger(__name__)
 
-LimitScope = Literal["ip", "miner", "validator", "ondemand_poll", "ondemand_failures"]
+Store = MemoryStore | RedisStore
+
+LimitScope = Literal[
+    "ip", "miner", "validator", "ondemand_poll", "ondemand_failures", "file_uploads", "trusted"
+]
 HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
 # request shares one IP, and a limited health check would take the instance out of service.
-UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/metrics"})
+UNLIMITED_PATHS = frozenset({"/healthcheck", "/livez", "/healthz", "/readyz", "/metrics"})
 FAIL_OPEN_LOG_INTERVAL_SECONDS = 60.0
 
 WHO = {
@@ -45,6 +47,8 @@ WHO = {
     "validator": "this validator hotkey",
     "ondemand_poll": "this miner hotkey's on-demand polls",
     "ondemand_failures": "this miner hotkey's failed on-demand submissions",
+    "file_uploads": "this miner hotkey's upload URLs",
+    "trusted": "this trusted validator hotkey",
 }
 
 
@@ -52,21 +56,15 @@ def parse_limits(value: str) -> tuple[RateLimitItem, ...]:
     return tuple(parse_many(value)) if value else ()
 
 
-def storage_for(settings: Settings) -> tuple[Storage, ConnectionPool | None]:
-    """The limits storage for RATE_LIMIT_STORAGE, and the Redis pool to close after it."""
-    url = settings.rate_limit_storage
-    if not settings.uses_shared_store:
-        return MemoryStorage(), None
-    pool = redis_pool(url)
-    # The pool carries the connection; the URI only tells `limits` which client to use.
-    if url.startswith("unix://"):
-        uri = "async+redis+unix://" + url.removeprefix("unix://")
-    else:
-        uri = "async+" + url
-    storage = RedisStorage(
-        uri, implementation="redispy", key_prefix="s3auth:limits", connection_pool=pool
-    )
-    return storage, pool
+@lru_cache(maxsize=64)
+def quotas(items: tuple[RateLimitItem, ...]) -> tuple[Quota, ...]:
+    return tuple(Quota(i.amount, i.get_expiry() * 1000, str(i)) for i in items)
+
+
+def store_for(settings: Settings) -> Store:
+    if settings.uses_shared_store:
+        return RedisStore(settings.rate_limit_storage)
+    return MemoryStore()
 
 
 def client_key(host: str) -> str:
@@ -85,9 +83,9 @@ def client_key(host: str) -> str:
 class RateLimits:
     """Counts requests and refuses the one that would exceed a limit with 429."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.storage, self._pool = storage_for(settings)
-        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self._owns_store = store is None
+        self.store: Store = store if store is not None else store_for(settings)
         self.fail_open = settings.rate_limit_fail_open
         self.items: dict[LimitScope, tuple[RateLimitItem, ...]] = {
             "ip": parse_limits(settings.rate_limit_ip),
@@ -96,65 +94,69 @@ class RateLimits:
             "ondemand_poll": parse_limits(settings.rate_limit_ondemand_poll),
             "ondemand_failures": parse_limits(settings.rate_limit_ondemand_failures),
         }
+        self.quotas = {scope: quotas(items) for scope, items in self.items.items()}
         self._next_fail_open_log = 0.0
 
+    def counter(self, scope: LimitScope, identity: str) -> Counter | None:
+        found = self.quotas[scope]
+        return Counter(scope, identity, found) if found else None
+
     async def hit_ip(self, host: str) -> None:
-        if self.items["ip"]:  # parsing the address is most of the cost when the limit is off
-            await self._hit("ip", client_key(host))
+        if self.quotas["ip"]:  # parsing the address is most of the cost when the limit is off
+            await self._count("ip", client_key(host), dry=False)
 
     async def ensure_room(self, kind: HotkeyKind, hotkey: str) -> None:
         """Refuses, without counting, a hotkey that has already used its quota."""
-        for item in self.items[kind]:
-            if not await self._call(kind, self.limiter.test(item, kind, hotkey)):
-                await self._refuse(kind, item, hotkey)
+        await self._count(kind, hotkey, dry=True)
 
     async def hit_hotkey(self, kind: HotkeyKind, hotkey: str) -> None:
-        await self._hit(kind, hotkey)
+        await self._count(kind, hotkey, dry=False)
 
-    async def _hit(self, scope: LimitScope, identity: str) -> None:
-        for item in self.items[scope]:
-            if not await self._call(scope, self.limiter.hit(item, scope, identity)):
-                await self._refuse(scope, item, identity)
+    async def _count(self, scope: LimitScope, identity: str, *, dry: bool) -> None:
+        counter = self.counter(scope, identity)
+        if counter is not None:
+            await self.count(counter, dry=dry)
 
-    async def _call(self, scope: LimitScope, call: Awaitable[bool]) -> bool:
-        """Awaits a limiter call; an unreachable store allows the request only if fail-open."""
+    def counter_for(self, quota: chosen.Quota, hotkey: str) -> Counter:
+        """The counter of the quota `app.quotas.choose_quota` picked for a request."""
+        return Counter(quota.scope, hotkey, quotas(quota.items))
+
+    async def count(self, counter: Counter, *, dry: bool = False) -> Ticket | None:
+        """Counts one request, or refuses it; None when the store is down and limits fail open."""
         try:
-            async with bounded("rate limit"):
-                return bool(await call)
+            verdict = await self.store.count(counter, dry=dry)
         except StoreUnavailable:
             if not self.fail_open:
                 raise
-            now = time.monotonic()
-            if now >= self._next_fail_open_log:
-                self._next_fail_open_log = now + FAIL_OPEN_LOG_INTERVAL_SECONDS
-                logger.warning("rate limit store unreachable: serving without %s limits", scope)
-            return True
+            self._log_fail_open(counter.scope)
+            return None
+        if verdict.status == "limited":
+            raise self.refusal(counter.scope, verdict)  # type: ignore[arg-type]
+        return verdict.ticket
 
-    async def _refuse(self, scope: LimitScope, item: RateLimitItem, identity: str) -> None:
-        retry_after = item.get_expiry()
-        try:
-            async with bounded("rate limit"):
-                stats = await self.limiter.get_window_stats(item, scope, identity)
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        except StoreUnavailable:
-            pass
-        # Miners read "409" anywhere in an error as "file already exists"; a second later
-        # is as good an answer.
-        while "409" in str(retry_after):
-            retry_after += 1
-        raise RateLimited(
-            f"Too many requests from {WHO[scope]}: the limit is {item}; retry in {retry_after} s.",
+    def _log_fail_open(self, scope: str) -> None:
+        now = time.monotonic()
+        if now >= self._next_fail_open_log:
+            self._next_fail_open_log = now + FAIL_OPEN_LOG_INTERVAL_SECONDS
+            logger.warning("rate limit store unreachable: serving without %s limits", scope)
+
+    @staticmethod
+    def refusal(scope: LimitScope, verdict: Verdict) -> RateLimited:
+        retry_after = verdict.retry_after
+        quota = verdict.quota.text if verdict.quota is not None else "?"
+        return RateLimited(
+            f"Too many requests from {WHO[scope]}: the limit is {quota}; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
             limit=scope,
             retry_after=retry_after,
         )
 
+    async def give_back(self, ticket: Ticket) -> None:
+        await self.store.give_back(ticket)
+
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.aclose()
-        timer = getattr(self.storage, "timer", None)
-        if timer is not None:
-            timer.cancel()
+        if self._owns_store:
+            await self.store.close()
 
 
 class IpRateLimit:
@@ -173,6 +175,7 @@ class IpRateLimit:
             await services.limits.hit_ip(client[0] if client else "unknown")
         except ServiceError as error:
             note_refusal(scope, error)
+            name_route(scope)
             await error_response(error)(scope, receive, send)
             return
         await self.app(scope, receive, send)

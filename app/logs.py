@@ -1,15 +1,5 @@
-"""Log format for the service. Nothing here ever formats request bodies or URLs' queries."""
+"""Kept so `from app.logs import configure_logging` goes on working: see app/ops/logs.py."""
 
-from __future__ import annotations
+from app.ops.logs import configure_logging
 
-import logging
-
-
-def configure_logging(level: str = "info") -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # botocore logs signed request details at debug level.
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+__all__ = ["configure_logging"]

@@ -18,17 +18,21 @@ from app.db.migrate import upgrade
 from app.desirability import routes as desirability
 from app.desirability.service import Desirability
 from app.errors import add_exception_handlers
+from app.housekeeping.service import Housekeeping
 from app.limits import IpRateLimit, RateLimits
 from app.metagraph import FileSource, MetagraphCache, MetagraphSource
 from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
 from app.ondemand import routes as ondemand
 from app.ondemand.service import OnDemand
+from app.ops.readiness import Readiness
+from app.ops.requests import RequestLog
 from app.results import routes as results
 from app.results.service import ValidationResults
 from app.routes import docs, health, miner_folders, miners, validators
 from app.routes.openapi import OpenApiApp
 from app.services import Services
+from app.storage.bucket import BucketProbe
 from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
@@ -95,20 +99,29 @@ def build_services(
 ) -> Services:
     source = metagraph_source or metagraph_source_for(settings)
     s3 = s3_client or make_s3_client(settings)
-    presigner = Presigner(s3, settings.s3_bucket)
+    internal_presigner = Presigner(s3, settings.s3_bucket)
+    public_s3 = None
+    presigner = internal_presigner
+    if settings.presign_endpoint_url != settings.s3_endpoint_url:
+        public_s3 = make_s3_client(settings, public=True)
+        presigner = Presigner(public_s3, settings.s3_bucket)
     db = Database(settings.database_url)
     storage = StorageCalls()
+    metagraph = MetagraphCache(
+        source,
+        refresh_seconds=settings.metagraph_refresh_seconds,
+        max_age_seconds=settings.metagraph_max_age_seconds,
+    )
+    bucket = BucketProbe(s3, settings.s3_bucket, storage.run_within)
+    # One store holds claims and counters, so a signed request is decided in one call.
+    store = replay_store or replay_store_for(settings)
     return Services(
         settings=settings,
-        metagraph=MetagraphCache(
-            source,
-            refresh_seconds=settings.metagraph_refresh_seconds,
-            max_age_seconds=settings.metagraph_max_age_seconds,
-        ),
+        metagraph=metagraph,
         s3=s3,
         presigner=presigner,
-        replay=replay_store or replay_store_for(settings),
-        limits=RateLimits(settings),
+        replay=store,
+        limits=RateLimits(settings, store),
         discovery=FolderDiscovery(
             s3,
             settings.s3_bucket,
@@ -122,6 +135,17 @@ def build_services(
         desirability=Desirability(db),
         results=ValidationResults(db),
         storage_http=storage_http_client(),
+        housekeeping=Housekeeping(settings, s3, storage, db, metagraph),
+        internal_presigner=internal_presigner,
+        bucket=bucket,
+        readiness=Readiness(
+            metagraph=metagraph,
+            max_age_seconds=settings.metagraph_max_age_seconds,
+            db=db,
+            bucket=bucket,
+            redis_url=settings.rate_limit_storage if settings.uses_shared_store else None,
+        ),
+        public_s3=public_s3,
     )
 
 
@@ -157,6 +181,8 @@ def create_app(
             raise
         await services.replay.open()
         services.metagraph.start()
+        services.housekeeping.attach_metrics(app.state.reap_metrics)
+        services.housekeeping.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
         try:
@@ -186,6 +212,8 @@ def create_app(
     app.add_middleware(IpRateLimit)
     app.add_middleware(CollapseSlashes)
     install_metrics(app)
+    # Outermost: every answer, refusals by the guards above included, carries an id.
+    app.add_middleware(RequestLog, access_log=settings.access_log)
     app.include_router(miners.router)
     app.include_router(miners.file_router)
     app.include_router(miner_folders.router)

@@ -28,8 +28,10 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ERROR_CODE_KEY
+from app.housekeeping.metrics import ReapMetrics
 from app.metagraph import MetagraphCache
-from app.routes.openapi import answer
+from app.ops.metrics import OnDemandCollector, require_metrics_token
+from app.routes.openapi import answer, refusals
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -187,17 +189,20 @@ class MetricsMiddleware:
                 self.metrics.record_refusal(route, code)
 
 
-router = APIRouter(tags=["operators"])
+router = APIRouter(tags=["operators"], dependencies=[Depends(require_metrics_token)])
 
 
 @router.get(
     "/metrics",
     response_class=Response,
-    responses=answer(
-        "# TYPE s3auth_metagraph_age_seconds gauge\ns3auth_metagraph_age_seconds 12.5\n",
-        description="Prometheus text exposition format.",
-        media_type=CONTENT_TYPE_LATEST,
-    ),
+    responses={
+        **answer(
+            "# TYPE s3auth_metagraph_age_seconds gauge\ns3auth_metagraph_age_seconds 12.5\n",
+            description="Prometheus text exposition format.",
+            media_type=CONTENT_TYPE_LATEST,
+        ),
+        **refusals(codes=("invalid_metrics_token",)),
+    },
 )
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of this process (of all workers with PROMETHEUS_MULTIPROC_DIR)."""
@@ -215,7 +220,9 @@ def install_metrics(app: FastAPI) -> None:
         MultiProcessCollector(scrape_registry)
     scrape_registry.register(MetagraphCollector(app))
     scrape_registry.register(PublishedStateCollector(app))
+    scrape_registry.register(OnDemandCollector(app))
     app.state.publications = Publications(registry)
+    app.state.reap_metrics = ReapMetrics(registry)
     app.state.scrape_registry = scrape_registry
     app.add_middleware(MetricsMiddleware, metrics=HttpMetrics(registry))
     app.include_router(router)

@@ -21,7 +21,9 @@ import uvicorn
 from pydantic import SecretStr
 
 from app.http_protocol import GuardedHttpProtocol
-from app.logs import configure_logging
+from app.ops.logs import configure_from
+from app.ops.metrics import warn_about_metrics
+from app.ops.startup import prepare_database
 from config import Settings
 
 logger = logging.getLogger("app.serve")
@@ -37,13 +39,17 @@ def app_from_environment():  # type: ignore[no-untyped-def]
 
     path = os.environ.get(SETTINGS_FILE_ENV)
     settings = read_settings_file(Path(path)) if path else Settings()
-    configure_logging(settings.log_level)
+    configure_from(settings)
     GuardedHttpProtocol.configure(settings)
     return create_app(settings)
 
 
 def serve(settings: Settings, *, workers: int = 1) -> int:
-    configure_logging(settings.log_level)
+    configure_from(settings)
+    failed = prepare_database(settings.database_url, debug=settings.log_level == "debug")
+    if failed:
+        return failed
+    warn_about_metrics(workers)
     if workers > 1 and not settings.uses_shared_store:
         logger.warning(
             "RATE_LIMIT_STORAGE is memory:// with %d workers: rate limits and replay "
@@ -63,7 +69,10 @@ def serve(settings: Settings, *, workers: int = 1) -> int:
             port=settings.port,
             workers=workers,
             log_level=settings.log_level,
-            access_log=settings.access_log,
+            # uvicorn's loggers go through ours (text or JSON, redacted); the access line
+            # is app/ops/requests.py's, which knows the route template and the hotkey.
+            log_config=None,
+            access_log=False,
             proxy_headers=True,
             server_header=False,
             http="app.http_protocol:GuardedHttpProtocol",

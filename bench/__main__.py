@@ -36,6 +36,9 @@ from bench.ondemand import (
     seed_window,
 )
 from bench.profile import flame_graph
+from bench.reap import describe as describe_reap
+from bench.reap import reap_bench
+from bench.redis_stats import BenchRedis, commands_per_request
 from bench.report import FLOOR, table, write_json, write_png
 from bench.server import ServiceProcess
 from bench.subnet import Neuron, bench_neurons, signed_bodies, write_metagraph
@@ -102,6 +105,11 @@ LIMITS_ON = {
     "RATE_LIMIT_VALIDATOR": "1000000/hour",
 }
 LIMITED_CLIENT_IPS = 4
+# Not an endpoint: a housekeeping pass over buckets of today's layout (bench/reap.py).
+REAP = "reap"
+# The Redis setting is what operators deploy: every limit on (as high as LIMITS_ON, so the
+# rows measure the counting), shared by workers and replicas.
+REDIS_LIMITS = {**LIMITS_ON, "RATE_LIMIT_ONDEMAND_POLL": "1000000/minute"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -136,10 +144,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only-compare", action="store_true", help="run only the --compare build")
     parser.add_argument(
+        "--storage",
+        default="memory,redis",
+        help="where limits and nonces live, comma-separated: memory, redis (a redis-server "
+        "the bench starts; limits on, see REDIS_LIMITS). Default: both",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="workers of `s3auth serve`")
+    parser.add_argument(
         "--only",
         metavar="NAMES",
         help="comma-separated scenarios to run besides the floor: "
-        + ", ".join(s.name for s in SCENARIOS),
+        + ", ".join([*(s.name for s in SCENARIOS), REAP]),
     )
     return parser.parse_args(argv)
 
@@ -147,7 +162,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def chosen_scenarios(only: str | None) -> list[Scenario]:
     if not only:
         return list(SCENARIOS)
-    names = {name.strip() for name in only.split(",")}
+    names = {name.strip() for name in only.split(",")} - {REAP}
     unknown = names - {s.name for s in SCENARIOS}
     if unknown:
         raise SystemExit(f"bench: unknown scenario(s): {', '.join(sorted(unknown))}")
@@ -191,15 +206,29 @@ def service_env(
         "SIGNATURE_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
         "TAO_MAX_AGE_SECONDS": str(SIGNATURE_MAX_AGE),
         "TRUSTED_VALIDATORS": "*",
+        # As the figures in the README were measured; the default writes one line per request.
+        "ACCESS_LOG": "false",
     }
 
 
 def bench_build(
-    build: Build, args: argparse.Namespace, env: dict[str, str], work: Path, neurons: list[Any]
+    build: Build,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    work: Path,
+    neurons: list[Any],
+    redis: BenchRedis | None = None,
 ) -> dict[str, Any]:
-    log = work / f"service-{build.name.replace('/', '_')}.log"
+    name = (
+        build.name + (" redis" if redis else "") + (f" w{args.workers}" if args.workers > 1 else "")
+    )
+    log = work / f"service-{name.replace('/', '_').replace(' ', '-')}.log"
     endpoints: dict[str, Any] = {}
     scenarios = chosen_scenarios(args.only)
+    if redis is not None:
+        env = {**env, **REDIS_LIMITS, "RATE_LIMIT_STORAGE": redis.url}
+        # Every row already counts its limits; a separate limits row would repeat one.
+        scenarios = [s for s in scenarios if not s.limits]
     memory: dict[str, float] = {}
     propagation: dict[str, Any] = {}
     for limited in (False, True):
@@ -209,7 +238,11 @@ def bench_build(
         service_env = {**env, **LIMITS_ON} if limited else env
         port = free_ports(1)[0]
         with ServiceProcess(
-            service_env, port=port, source_dir=build.source_dir, log_path=log
+            service_env,
+            port=port,
+            source_dir=build.source_dir,
+            log_path=log,
+            workers=args.workers,
         ) as service:
             if not limited:
                 floor = next(p for p in FLOOR_PATHS if service.answers(p))
@@ -222,12 +255,15 @@ def bench_build(
                 version = publish_bench_list(service.base_url)
                 print(f"[{build.name}] published list {version}", flush=True)
             for scenario in group:
-                endpoints[scenario.name] = measure(build, args, service, work, neurons, scenario)
+                endpoints[scenario.name] = measure(
+                    build, args, service, work, neurons, scenario, redis
+                )
             if not limited:
                 memory = service.memory_mb()
-                propagation = replica_propagation(build, env, work, service, neurons)
+                if redis is None and args.workers == 1:
+                    propagation = replica_propagation(build, env, work, service, neurons)
     return {
-        "name": build.name,
+        "name": name,
         "commit": build.commit,
         "endpoints": endpoints,
         "peak_rss_mb": round(memory.get("peak_rss_mb", 0.0), 1),
@@ -270,6 +306,7 @@ def measure(
     work: Path,
     neurons: list[Any],
     scenario: Scenario,
+    redis: BenchRedis | None = None,
 ) -> dict[str, Any]:
     name, path = scenario.name, scenario.path
     if path not in service.routes():
@@ -298,16 +335,26 @@ def measure(
     run_wrk(service.base_url + path, bodies=warm_bodies, seconds=args.warmup, **common)
     statuses_before = service.answers_by_status(path)
     cpu_before = service.cpu_seconds()
+    redis_before = redis.command_calls() if redis else {}
     svg = RESULTS / f"{args.name}-{build.name.replace('/', '_')}-{name}.svg"
     with flame_graph(service.pid, svg, args.seconds, enabled=args.profile):
         result = run_wrk(service.base_url + path, bodies=bodies, seconds=args.seconds, **common)
     # CPU time per answer: steadier than req/s when other processes share the cores.
     cpu_us = (service.cpu_seconds() - cpu_before) / max(1, result.requests) * 1e6
     statuses = service.answers_by_status(path) - statuses_before
+    commands = (
+        commands_per_request(redis_before, redis.command_calls(), result.requests) if redis else {}
+    )
     print(
         f"[{build.name}] {name} {path}: {result.rps:.0f} req/s, p99 {result.ms('p99'):.2f} ms, "
         f"{result.non_200} non-200, {cpu_us:.0f} µs of server CPU per request; "
-        f"the service counted {dict(statuses) or 'no answers'}",
+        + (
+            f"Redis: {commands['sent']:g} commands sent and {commands['inside_scripts']:g} "
+            "run inside scripts per request; "
+            if commands
+            else ""
+        )
+        + f"the service counted {dict(statuses) or 'no answers'}",
         flush=True,
     )
     if result.body_wraps:
@@ -317,6 +364,7 @@ def measure(
         **result.to_json(),
         "server_answers_by_status": dict(statuses),
         "server_cpu_us_per_request": round(cpu_us, 1),
+        **({"redis_commands_per_request": commands} if commands else {}),
         **service.memory_mb(),
     }
 
@@ -327,19 +375,26 @@ def _write_lines(path: Path, lines: list[bytes]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["subnet-hour"]:  # its own scenario and options: bench/subnet_hour.py
+        from bench.subnet_hour import main as subnet_hour
+
+        return subnet_hour(argv[1:])
     args = parse_args(argv)
+    only = {name.strip() for name in (args.only or "").split(",") if name.strip()}
     try:
-        find_wrk()
+        if only != {REAP}:  # the reap scenario needs no load generator
+            find_wrk()
     except WrkMissing as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     print(
-        "Setup: `s3auth serve`, 1 worker, rate limits OFF (RATE_LIMIT_* empty) except the "
-        "miner-limits row, replay "
-        f"protection ON (memory://), SeaweedFS as S3 with {args.folders} miner folders, "
-        f"256-neuron metagraph file; wrk "
-        f"{args.connections} connections, {args.threads} thread(s), {args.warmup:g} s warm-up "
-        f"+ {args.seconds:g} s per endpoint.",
+        f"Setup: `s3auth serve`, {args.workers} worker(s). memory rows: rate limits OFF "
+        "(RATE_LIMIT_* empty) except the miner-limits row, replay protection ON (memory://). "
+        "redis rows: every limit ON and replay protection ON in a redis-server of the bench's "
+        f"own. SeaweedFS as S3 with {args.folders} miner folders, 256-neuron metagraph file; "
+        f"wrk {args.connections} connections, {args.threads} thread(s), {args.warmup:g} s "
+        f"warm-up + {args.seconds:g} s per endpoint.",
         flush=True,
     )
     credentials = S3Credentials("bench-" + secrets.token_hex(4), secrets.token_hex(16))
@@ -356,8 +411,18 @@ def main(argv: list[str] | None = None) -> int:
         builds = [] if args.only_compare and args.compare else [current_build()]
         if args.compare:
             builds.append(stack.enter_context(ref_build(args.compare, work)))
+        reap = None
+        if REAP in only or not only:
+            reap = reap_bench(s3.endpoint_url, credentials, neurons, work)
+        if only == {REAP}:
+            builds = []
+        storages = [s.strip() for s in args.storage.split(",") if s.strip()]
+        redis = stack.enter_context(BenchRedis(work / "redis")) if "redis" in storages else None
         for build in builds:
-            builds_results.append(bench_build(build, args, env, work, neurons))
+            if "memory" in storages:
+                builds_results.append(bench_build(build, args, env, work, neurons))
+            if redis is not None:
+                builds_results.append(bench_build(build, args, env, work, neurons, redis))
     results = {
         "meta": {
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -368,7 +433,9 @@ def main(argv: list[str] | None = None) -> int:
             "wrk_threads": args.threads,
             "seconds": args.seconds,
             "warmup_seconds": args.warmup,
-            "workers": 1,
+            "workers": args.workers,
+            "storage": args.storage,
+            "redis_limits": REDIS_LIMITS,
             "rate_limits": {"default": "off", "miner-limits": LIMITS_ON},
             "auth": "legacy body signatures and Tao v2 headers, a fresh nonce per request",
             "replay_protection": "on (memory://)",
@@ -380,9 +447,12 @@ def main(argv: list[str] | None = None) -> int:
             "submissions in the validator's window, read one request at a time",
         },
         "builds": builds_results,
+        **({"reap": reap} if reap else {}),
     }
     print()
     print(table(results))
+    if reap:
+        print(describe_reap(reap))
     print(f"\nJSON: {write_json(results, RESULTS / f'{args.name}.json')}")
     png = write_png(results, RESULTS / f"{args.name}.png")
     print(f"PNG:  {png}" if png else "PNG:  skipped (matplotlib is not installed)")

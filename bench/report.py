@@ -11,10 +11,18 @@ from bench.load import PERCENTILES
 FLOOR = "floor"
 
 
+def redis_text(figures: dict[str, Any]) -> str:
+    """Commands sent per request, then those its scripts ran: "2 (+6)"."""
+    commands = figures.get("redis_commands_per_request")
+    if not commands:
+        return ""
+    return f"{commands['sent']:g} (+{commands['inside_scripts']:g})"
+
+
 def table(results: dict[str, Any]) -> str:
     header = (
-        f"{'build':<12} {'scenario':<12} {'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} "
-        f"{'p99 ms':>7} {'non-200':>8} {'vs floor':>9} {'CPU µs/req':>11}"
+        f"{'build':<16} {'scenario':<12} {'endpoint':<24} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} "
+        f"{'p99 ms':>7} {'non-200':>8} {'vs floor':>9} {'CPU µs/req':>11} {'Redis cmd/req':>14}"
     )
     lines = [header, "-" * len(header)]
     for build in results["builds"]:
@@ -22,7 +30,7 @@ def table(results: dict[str, Any]) -> str:
         for name, figures in build["endpoints"].items():
             if figures.get("skipped"):
                 lines.append(
-                    f"{build['name']:<12} {name:<12} {figures['path']:<24} "
+                    f"{build['name']:<16} {name:<12} {figures['path']:<24} "
                     f"skipped: {figures['skipped']}"
                 )
                 continue
@@ -30,16 +38,16 @@ def table(results: dict[str, Any]) -> str:
             ratio = f"{rps / floor['requests_per_second']:.2f}" if floor and name != FLOOR else ""
             latency = figures["latency_ms"]
             lines.append(
-                f"{build['name']:<12} {name:<12} {figures['path']:<24} {rps:>8.0f} "
+                f"{build['name']:<16} {name:<12} {figures['path']:<24} {rps:>8.0f} "
                 f"{latency['p50']:>7.2f} {latency['p90']:>7.2f} {latency['p99']:>7.2f} "
                 f"{figures['non_200']:>8} {ratio:>9} "
-                f"{figures['server_cpu_us_per_request']:>11.0f}"
+                f"{figures['server_cpu_us_per_request']:>11.0f} {redis_text(figures):>14}"
             )
-        lines.append(f"{build['name']:<12} peak RSS of the worker: {build['peak_rss_mb']:.1f} MB")
+        lines.append(f"{build['name']:<16} peak RSS of the worker: {build['peak_rss_mb']:.1f} MB")
         propagation = build.get("ondemand_propagation_seconds")
         if propagation:
             lines.append(
-                f"{build['name']:<12} new job to another replica's miners: "
+                f"{build['name']:<16} new job to another replica's miners: "
                 f"{propagation['median']:.2f} s median, {propagation['max']:.2f} s max"
             )
     return "\n".join(lines)

@@ -22,8 +22,17 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 class ServiceProcess:
     """`python -m app.cli serve` from `source_dir` (a checkout), on a loopback port."""
 
-    def __init__(self, env: dict[str, str], *, port: int, source_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        port: int,
+        source_dir: Path,
+        log_path: Path,
+        workers: int = 1,
+    ) -> None:
         self.env = env
+        self.workers = workers
         self.port = port
         self.source_dir = source_dir
         self.log_path = log_path
@@ -40,7 +49,7 @@ class ServiceProcess:
         env["PYTHONPATH"] = str(self.source_dir)
         log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--workers", "1"],
+            [sys.executable, "-m", "app.cli", "serve", "--workers", str(self.workers)],
             # Its own directory, so no developer's .env changes the configuration.
             cwd=self.log_path.parent,
             env=env,
@@ -111,10 +120,8 @@ class ServiceProcess:
         return counts
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU time the worker has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        utime, stime = int(fields[11]), int(fields[12])
-        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+        """User plus system CPU time the service (its workers included) has used so far."""
+        return sum(_cpu_seconds(pid) for pid in (self.pid, *_children(self.pid)))
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -131,3 +138,19 @@ class ServiceProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # a worker that exited meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

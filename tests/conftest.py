@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.seaweed import S3Credentials, SeaweedServer
+from app.shared_store import HORIZON_KEY
 from config import Settings
 from tests.redis_server import RedisServer
 from tests.signing import key
@@ -37,6 +39,7 @@ class Member:
     coldkey: Keypair
     validator_permit: bool = False
     stake: float = 0.0
+    incentive: float = 0.0
 
     def row(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class Member:
             "coldkey": self.coldkey.ss58_address,
             "validator_permit": self.validator_permit,
             "stake": self.stake,
+            "incentive": self.incentive,
         }
 
 
@@ -67,7 +71,8 @@ class Subnet:
 @pytest.fixture(scope="session")
 def subnet() -> Subnet:
     return Subnet(
-        miner=Member(0, key("miner-hot"), key("miner-cold")),
+        # An incentive the chain's u16 fractions hold exactly (13107/65535).
+        miner=Member(0, key("miner-hot"), key("miner-cold"), incentive=0.2),
         other_miner=Member(1, key("other-hot"), key("other-cold")),
         validator=Member(2, key("validator-hot"), key("validator-cold"), True, 50_000.0),
         poor_validator=Member(3, key("poor-hot"), key("poor-cold"), True, 10.0),
@@ -149,6 +154,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     server.start()
+    with server.client() as client:
+        remember_since_an_hour_ago(client)
     try:
         yield server.url
     finally:
@@ -160,10 +167,18 @@ def shared_redis(redis_url: str) -> Iterator[str]:
     """The session's Redis, emptied so counters and used nonces of other tests do not count."""
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
+    remember_since_an_hour_ago(client)
     try:
         yield redis_url
     finally:
         client.close()
+
+
+def remember_since_an_hour_ago(client: redis.Redis) -> None:
+    """A Redis that has held the replay store for a while, as in service: a test's first
+    signature is not refused as made before the store (its horizon is set when found missing).
+    """
+    client.set(HORIZON_KEY, str((time.time_ns() // 1000) - 3_600_000_000))
 
 
 @pytest.fixture
@@ -174,6 +189,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     except FileNotFoundError as exc:
         pytest.skip(str(exc))
     server.start()
+    with server.client() as client:
+        remember_since_an_hour_ago(client)
     try:
         yield server
     finally:
@@ -200,6 +217,8 @@ def make_settings(metagraph_file: Path, sqlite_database_url: str) -> SettingsFac
             "rate_limit_validator": "",
             "rate_limit_ondemand_poll": "",
             "rate_limit_ondemand_failures": "",
+            # Background housekeeping passes only where a test asks for them.
+            "reap_interval_seconds": 0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -23,11 +23,22 @@ def test_defaults_match_the_contract() -> None:
     assert settings.replay_protection is True
 
 
-def test_access_log_is_off_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings(_env_file=None).access_log is False
-    monkeypatch.setenv("ACCESS_LOG", "true")
-
+def test_access_log_is_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings(_env_file=None).access_log is True
+    monkeypatch.setenv("ACCESS_LOG", "false")
+
+    assert Settings(_env_file=None).access_log is False
+
+
+def test_log_level_and_format_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    settings = Settings(_env_file=None)
+    monkeypatch.setenv("LOG_FORMAT", "yaml")
+
+    assert (settings.log_level, settings.log_format) == ("debug", "json")
+    with pytest.raises(ValidationError, match="log_format"):
+        Settings(_env_file=None)
 
 
 def test_sources_are_read_as_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:

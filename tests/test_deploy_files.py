@@ -20,7 +20,6 @@ COMPOSE = ROOT / "deploy" / "compose.yaml"
 # Read by prometheus_client itself, and by deploy/compose.yaml.
 NOT_SETTINGS = {
     "PROMETHEUS_MULTIPROC_DIR",
-    "S3_PUBLIC_URL",
     "S3_ACCESS_KEY",
     "S3_SECRET_KEY",
     "POSTGRES_PASSWORD",
@@ -99,6 +98,20 @@ def test_compose_runs_two_api_replicas_sharing_redis_postgres_and_s3() -> None:
     assert "@postgres:5432/" in api["environment"]["DATABASE_URL"]
     assert {"redis", "postgres", "s3"} <= set(services)
     assert {"redis", "postgres", "bucket"} <= set(api["depends_on"])
+
+
+def test_compose_calls_s3_by_its_service_name_and_signs_for_the_public_address() -> None:
+    environment = compose()["services"]["api"]["environment"]
+
+    assert environment["S3_ENDPOINT_URL"] == "http://s3:9000"
+    assert environment["S3_PUBLIC_URL"].startswith("${S3_PUBLIC_URL:-http")
+
+
+def test_image_runs_as_a_user_and_checks_readiness() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+
+    assert "/readyz" in text and "/healthcheck" not in text
+    assert "USER s3auth" in text
 
 
 def docker_compose_works() -> bool:

@@ -19,6 +19,7 @@ from app.auth.pipeline import (
     claim_and_count,
     parse_body,
     prove,
+    quota_for,
     read_body,
     registered_neuron,
     require_role,
@@ -137,7 +138,7 @@ async def authorize_miner(request: Request, services: Services) -> AuthorizedMin
         folder, era = coldkey_folder(source, body.coldkey), "seed"
     else:
         folder, era = hotkey_folder(proof.hotkey), "hotkey"
-    await claim_and_count(proof, "miner", services)
+    await claim_and_count(proof, quota_for("miner", neuron, services), services, request.scope)
     return AuthorizedMiner(proof.hotkey, body.coldkey, folder, era, expires_in)
 
 
@@ -148,7 +149,7 @@ async def authorize_validator(request: Request, services: Services) -> Authorize
     proof = prove(request, raw, body, services, lambda _, ts: (validator_message(ts),))
     neuron = registered_neuron(services, proof.hotkey)
     require_role(neuron, "validator", services)
-    await claim_and_count(proof, "validator", services)
+    await claim_and_count(proof, quota_for("validator", neuron, services), services, request.scope)
     return AuthorizedValidator(proof.hotkey, neuron, expires_in)
 
 
@@ -179,7 +180,8 @@ async def authorize_reader(request: Request, services: Services) -> AuthorizedRe
         raise refusal
     require_allowed_source(body.source, services)
     # A validator's listings count against its validator quota, a miner's against its own.
-    await claim_and_count(proof, "validator" if refusal is None else "miner", services)
+    kind = "validator" if refusal is None else "miner"
+    await claim_and_count(proof, quota_for(kind, neuron, services), services, request.scope)
     return AuthorizedReader(proof.hotkey, body)
 
 
@@ -197,5 +199,5 @@ async def authorize_downloader(request: Request, services: Services) -> Authoriz
         refusal = key_refusal(key)
         if refusal is not None:
             raise refusal
-    await claim_and_count(proof, "validator", services)
+    await claim_and_count(proof, quota_for("validator", neuron, services), services, request.scope)
     return AuthorizedDownloader(proof.hotkey, body)

@@ -11,8 +11,9 @@ spend a real caller's state.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Request
@@ -21,21 +22,24 @@ from pydantic import BaseModel, ValidationError
 from app.auth.btauth import NONCE_TTL_SECONDS, has_btauth_headers, verify_btauth
 from app.auth.keys import is_ss58, parse_signature
 from app.auth.legacy import MAX_FUTURE_SKEW_SECONDS, signature_is_valid, timestamp_is_fresh
+from app.auth.replay import SignedBeforeStore
 from app.auth.tao import has_tao_headers, parse_tao_headers
 from app.bodies import check_depth
 from app.errors import (
+    GIVE_BACK_KEY,
     AuthFailed,
     BadRequest,
     InvalidRequest,
     NotAllowed,
     PayloadTooLarge,
-    RateLimited,
     describe_validation_error,
 )
-from app.limits import HotkeyKind
 from app.metagraph import Neuron
 from app.middleware import ANY_BODY_LIMIT
+from app.ops.logs import note_hotkey
+from app.quotas import Quota, QuotaKind, choose_quota
 from app.services import Services, get_services
+from app.shared_store import Claim
 
 Role = Literal["registered", "validator", "trusted"]
 B = TypeVar("B", bound=BaseModel | None)
@@ -45,7 +49,7 @@ LegacyMessages = Callable[[Any, int], Sequence[str]]
 # Checks of a parsed body's values that need no state; they run before any signature work.
 BodyCheck = Callable[[Any], None]
 
-DEFAULT_LIMIT: dict[Role, HotkeyKind] = {
+DEFAULT_LIMIT: dict[Role, QuotaKind] = {
     "registered": "miner",
     "validator": "validator",
     "trusted": "validator",
@@ -187,7 +191,9 @@ def prove(
     elif has_btauth_headers(headers):
         proof = _btauth_proof(request, raw, services)
     elif legacy is not None:
-        return _legacy_proof(body, services, legacy)
+        proof = _legacy_proof(body, services, legacy)
+        note_hotkey(proof.hotkey)
+        return proof
     else:
         raise AuthFailed(
             "This endpoint needs Tao v2 (X-Tao-*) or btauth/1 (X-Bittensor-*) signed headers.",
@@ -199,6 +205,7 @@ def prove(
             "The body's hotkey differs from the hotkey that signed the headers.",
             code="hotkey_mismatch",
         )
+    note_hotkey(proof.hotkey)
     return proof
 
 
@@ -248,29 +255,49 @@ def require_role(neuron: Neuron, role: Role, services: Services) -> None:
         )
 
 
-async def claim_and_count(proof: Proof, limit: HotkeyKind | None, services: Services) -> None:
+def quota_for(kind: QuotaKind | None, neuron: Neuron, services: Services) -> Quota | None:
+    """The one place that chooses the quota a verified caller's request spends."""
+    settings = services.settings
+    trusted = validator_refusal(neuron, settings.validator_min_stake) is None and is_trusted(
+        neuron, settings.trusted_validators
+    )
+    latest = services.desirability.latest.current
+    return choose_quota(settings, kind, trusted, latest.entry_count if latest else 0)
+
+
+async def claim_and_count(
+    proof: Proof,
+    limit: Quota | None,
+    services: Services,
+    scope: MutableMapping[str, Any] | None = None,
+) -> None:
     """Marks the signature used and counts it against the hotkey's quota, as one step.
 
     Runs only for a verified, registered, allowed caller, so nobody else can spend a
-    hotkey's quota. A replay is refused before it is counted (a leaked signature cannot
-    drain its owner's quota); a request refused for its quota gives its signature back,
-    so the client may resend it after Retry-After. (Counting after the claim and giving
-    the claim back on a refusal needs no separate look at the quota first: one store
-    round trip less per request.)
+    hotkey's quota. One store call (one Redis script) decides horizon, replay and quota
+    together and writes nothing unless all pass: a replay is not counted (a leaked
+    signature cannot drain its owner's quota), and a request refused for its quota keeps
+    its signature unused, so the client may resend it after Retry-After. What was written
+    is left in `scope` for the error handlers to give back if the request is refused later.
     """
-    once = proof.always_once or services.settings.replay_protection
-    if once and not await services.replay.claim(
-        proof.replay_key, proof.replay_ttl, signed_at=proof.signed_at
-    ):
-        raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
-    if limit is None:
+    counter = None if limit is None else services.limits.counter_for(limit, proof.hotkey)
+    if not (proof.always_once or services.settings.replay_protection):
+        ticket = None if counter is None else await services.limits.count(counter)
+        if scope is not None and ticket is not None:
+            scope[GIVE_BACK_KEY] = partial(services.limits.give_back, ticket)
         return
-    try:
-        await services.limits.hit_hotkey(limit, proof.hotkey)
-    except RateLimited:
-        if once:
-            await services.replay.release(proof.replay_key)
-        raise
+    ttl_ms = max(1, int(proof.replay_ttl * 1000))
+    claim = Claim(proof.replay_key, ttl_ms, proof.signed_at, proof.hotkey)
+    verdict = await services.replay.admit(claim, counter)
+    if verdict.status == "replayed":
+        raise AuthFailed("This signature was already used; sign a new request.", code="replayed")
+    if verdict.status == "before_horizon":
+        raise SignedBeforeStore()
+    if verdict.status == "limited":
+        assert limit is not None
+        raise services.limits.refusal(limit.scope, verdict)
+    if scope is not None and verdict.ticket is not None:
+        scope[GIVE_BACK_KEY] = partial(services.limits.give_back, verdict.ticket)
 
 
 async def authenticate(
@@ -279,7 +306,7 @@ async def authenticate(
     model: type[M] | None,
     role: Role,
     *,
-    limit: HotkeyKind | None,
+    limit: QuotaKind | None,
     legacy: LegacyMessages | None = None,
     check: BodyCheck | None = None,
     body_limit: int = ANY_BODY_LIMIT,
@@ -291,7 +318,7 @@ async def authenticate(
     proof = prove(request, raw, body, services, legacy)
     neuron = registered_neuron(services, proof.hotkey)
     require_role(neuron, role, services)
-    await claim_and_count(proof, limit, services)
+    await claim_and_count(proof, quota_for(limit, neuron, services), services, request.scope)
     return Caller(proof.hotkey, neuron, body, raw, proof.message_index)
 
 
@@ -302,13 +329,13 @@ def signed(
     model: type[M] | None,
     role: Role,
     *,
-    limit: HotkeyKind | None = _UNSET,
+    limit: QuotaKind | None = _UNSET,
     legacy: LegacyMessages | None = None,
     check: BodyCheck | None = None,
     body_limit: int = ANY_BODY_LIMIT,
 ) -> Callable[..., Awaitable[Caller[Any]]]:
     """A FastAPI dependency that yields the authorized `Caller` of a signed request."""
-    spend: HotkeyKind | None = DEFAULT_LIMIT[role] if limit is _UNSET else limit
+    spend: QuotaKind | None = DEFAULT_LIMIT[role] if limit is _UNSET else limit
 
     async def dependency(
         request: Request, services: Annotated[Services, Depends(get_services)]

@@ -42,6 +42,8 @@ def snapshot_from(metagraph: Metagraph) -> Snapshot:
             validator_permit=n.validator_permit,
             # Balance keeps rao; `amount` is whole units of the subnet's alpha.
             stake=n.alpha_stake.amount,
+            # bittensor decodes the runtime's u16 fractions to 0..1.
+            incentive=n.incentive,
         )
         for n in metagraph.neurons
     ]

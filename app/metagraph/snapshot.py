@@ -14,6 +14,9 @@ class Neuron:
     coldkey: str
     validator_permit: bool
     stake: float  # alpha stake in whole units
+    # The miner's share of the subnet's incentive (0..1); submissions record it so
+    # customers can rank answers by it.
+    incentive: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -22,6 +25,7 @@ class Neuron:
             "coldkey": self.coldkey,
             "validator_permit": self.validator_permit,
             "stake": self.stake,
+            "incentive": self.incentive,
         }
 
 

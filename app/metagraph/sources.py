@@ -39,6 +39,7 @@ def parse_metagraph(data: Any, source: str) -> Snapshot:
             coldkey=row.get("coldkey"),
             validator_permit=row.get("validator_permit", False),
             stake=row.get("stake", 0.0),
+            incentive=row.get("incentive", 0.0),
         )
         if isinstance(row, dict)
         else _refuse(f"neuron {row!r} is not an object")
@@ -55,8 +56,18 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def checked_neuron(
-    *, uid: Any, hotkey: Any, coldkey: Any, validator_permit: Any, stake: Any
+    *,
+    uid: Any,
+    hotkey: Any,
+    coldkey: Any,
+    validator_permit: Any,
+    stake: Any,
+    incentive: Any = 0.0,
 ) -> Neuron:
     """A Neuron from values that must already have their exact types (file or chain)."""
     if not _is_int(uid) or uid < 0:
@@ -66,11 +77,15 @@ def checked_neuron(
             raise MetagraphFormatError(f"uid {uid}: {name} {address!r} is not an SS58 address")
     if not isinstance(validator_permit, bool):
         raise MetagraphFormatError(f"uid {uid}: validator_permit must be true or false")
-    if not isinstance(stake, int | float) or isinstance(stake, bool):
+    if not _is_number(stake):
         raise MetagraphFormatError(f"uid {uid}: stake {stake!r} is not a number")
     if not math.isfinite(stake) or stake < 0:
         raise MetagraphFormatError(f"uid {uid}: stake {stake!r} is not a finite number >= 0")
-    return Neuron(uid, hotkey, coldkey, validator_permit, float(stake))
+    if not _is_number(incentive):
+        raise MetagraphFormatError(f"uid {uid}: incentive {incentive!r} is not a number")
+    if not 0.0 <= incentive <= 1.0:  # also refuses NaN
+        raise MetagraphFormatError(f"uid {uid}: incentive {incentive!r} is not within 0..1")
+    return Neuron(uid, hotkey, coldkey, validator_permit, float(stake), float(incentive))
 
 
 def checked_snapshot(netuid: Any, block: Any, neurons: list[Neuron], source: str) -> Snapshot:

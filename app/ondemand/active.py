@@ -114,10 +114,10 @@ class ActiveJobs:
             self.refresh, refresh_seconds, "refreshing the active on-demand jobs"
         )
 
-    def open_count(self) -> int:
-        """Jobs held as open (not yet expired) on this replica."""
-        now = time.time()
-        return sum(1 for item in self._entries.values() if item.expires > now)
+    def open_count(self, *, now: float | None = None) -> int:
+        """Jobs not yet expired among those held (what /metrics shows as open)."""
+        moment = time.time() if now is None else now
+        return sum(1 for item in self._entries.values() if item.expires > moment)
 
     def answer(self, since: datetime, *, now: float | None = None) -> bytes:
         """The `{"jobs": [...]}` body: created at or after `since`, 10 s or more left."""

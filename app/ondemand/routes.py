@@ -93,7 +93,13 @@ async def create_job(
     responses={
         **answer(examples.SUBMISSIONS_ANSWER),
         **refusals(
-            codes=(*CUSTOMER_REFUSALS, "job_not_found", "invalid_request", "storage_unavailable")
+            codes=(
+                *CUSTOMER_REFUSALS,
+                "job_not_found",
+                "invalid_request",
+                "storage_unavailable",
+                "bucket_missing",
+            )
         ),
     },
 )
@@ -171,7 +177,7 @@ async def submit_answer(caller: Submitter, services: ServicesDep) -> Response:
     """Register this miner's answer to a job and get the POST form that uploads it."""
     limits = services.limits
     await limits.ensure_room("ondemand_failures", caller.hotkey)
-    incentive = float(getattr(caller.neuron, "incentive", 0.0) or 0.0)
+    incentive = caller.neuron.incentive
     try:
         form = await services.ondemand.submit(
             caller.body.submission.job_id, caller.hotkey, incentive

@@ -36,13 +36,12 @@ class Settler:
         self.db = db
         self.answers = answers
         self.retention = retention
-        # Unix time of the last run that finished without an error (None before one).
-        self.last_success: float | None = None
-        # How long the oldest job due in that run had waited past its expiry and grace.
-        self.last_lag_seconds = 0.0
         self._periodic = Periodic(
             self.run_once, PERIOD_SECONDS, "recording landed on-demand answers"
         )
+        # Of the last run that completed (unix seconds), and its lag; None before one.
+        self.last_success: float | None = None
+        self.last_lag_seconds: float | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Settles the jobs that are due; returns how many this replica settled."""
@@ -57,7 +56,8 @@ class Settler:
                 limit=BATCH,
             )
             due_jobs = [(job.id, job.created_at) for job in due]
-            lag = (now - GRACE - due[0].expire_at).total_seconds() if due else 0.0
+            # How long the oldest due job has waited past its window: /metrics' settle lag.
+            lag = max(((now - GRACE - job.expire_at).total_seconds() for job in due), default=0.0)
         settled = 0
         for job_id, created_at in due_jobs:
             async with self.db.session(deadline=BACKGROUND_DEADLINE_SECONDS) as session:
@@ -79,8 +79,8 @@ class Settler:
             except ServiceError:
                 await self._release(job_id)
                 raise
+        self.last_lag_seconds = lag
         self.last_success = time.time()
-        self.last_lag_seconds = max(0.0, lag)
         return settled
 
     async def _release(self, job_id: str) -> None:

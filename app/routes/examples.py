@@ -126,6 +126,20 @@ FILE_URLS_ANSWER: dict[str, Any] = {
     "expiry": "2026-11-25T16:16:44+00:00",
 }
 
+READY_CHECKS: dict[str, Any] = {
+    "metagraph": {"status": "ok"},
+    "database": {"status": "ok"},
+    "redis": {"status": "ok"},
+    "bucket": {"status": "ok"},
+}
+READY_ANSWER: dict[str, Any] = {"status": "ready", "checks": READY_CHECKS}
+NOT_READY_ANSWER: dict[str, Any] = {
+    "status": "not_ready",
+    "checks": {
+        **READY_CHECKS,
+        "bucket": {"status": "failing", "reason": "bucket 'data-universe-storage' does not exist"},
+    },
+}
 HEALTH_ANSWER: dict[str, Any] = {
     "status": "ok",
     "timestamp": TIMESTAMP,
@@ -145,6 +159,21 @@ HEALTH_ANSWER: dict[str, Any] = {
         "entries": 120,
         "age_seconds": 3302.5,
     },
+    "housekeeping": {
+        "interval_seconds": 3600.0,
+        "last_pass_at": "2026-11-25T09:12:40Z",
+        "last_success_at": "2026-11-25T09:12:40Z",
+        "last_error": None,
+        "last_pass": {
+            "dry_run": False,
+            "scanned_objects": 61423,
+            "deleted": {"superseded": 3051, "unlisted": 240, "deregistered": 18},
+            "deleted_bytes": 1734529811,
+            "kept_objects": 58114,
+            "skipped": [],
+        },
+    },
+    "checks": READY_CHECKS,
 }
 HEALTH_DEGRADED: dict[str, Any] = {
     "status": "degraded",
@@ -156,6 +185,10 @@ HEALTH_DEGRADED: dict[str, Any] = {
     "reason": "The metagraph has not been loaded yet; last refresh failed: "
     "RpcConnectionError: could not connect to any endpoint.",
     "version": "0.1.0",
+    "checks": {
+        **READY_CHECKS,
+        "metagraph": {"status": "failing", "reason": "the metagraph has not been loaded yet"},
+    },
 }
 
 # Today's miners and validators: hotkey folders, per-file uploads and reads.

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app import __version__
 from app.deps import ServicesDep
+from app.ops.readiness import verdict
 from app.routes import examples
 from app.routes.openapi import answer
 from app.services import Services
@@ -20,9 +21,27 @@ _ALIVE = b'{"status":"ok"}'
 
 
 @router.get("/livez", response_class=Response, responses=answer({"status": "ok"}))
+@router.get("/healthz", response_class=Response, responses=answer({"status": "ok"}))
 async def livez() -> Response:
-    """200 while the process answers; says nothing about the metagraph (see /healthcheck)."""
+    """200 while the process answers (liveness; /healthz is the same); see /readyz."""
     return Response(_ALIVE, media_type="application/json")
+
+
+@router.get(
+    "/readyz",
+    responses={
+        **answer(examples.READY_ANSWER, description="Every dependency answers."),
+        **answer(
+            examples.NOT_READY_ANSWER,
+            status=503,
+            description="A dependency fails; each failing check names its reason.",
+        ),
+    },
+)
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """Readiness: metagraph fresh, database, Redis (when used) and bucket answer, within 2 s."""
+    status, body = verdict(await services.readiness.checks())
+    return JSONResponse(body, status_code=status)
 
 
 @router.get(
@@ -52,6 +71,9 @@ async def healthcheck(services: ServicesDep) -> JSONResponse:
     }
     # Not a reason for 503: signed requests are still authorized without a list.
     body["dynamic_desirability"] = dd_state(services)
+    body["housekeeping"] = services.housekeeping.state()
+    # The same states /readyz answers on; here they inform and do not change the status.
+    body["checks"] = verdict(await services.readiness.checks())[1]["checks"]
     reason = None
     if snapshot is None:
         reason = "The metagraph has not been loaded yet"

@@ -40,7 +40,11 @@ def check_upload_names(body: FileUploadUrlRequest) -> None:
 
 FileUploader = Annotated[
     Caller[FileUploadUrlRequest],
-    Depends(signed(FileUploadUrlRequest, "registered", check=check_upload_names)),
+    Depends(
+        signed(
+            FileUploadUrlRequest, "registered", limit="file_uploads", check=check_upload_names
+        )
+    ),
 ]
 
 
@@ -123,6 +127,7 @@ async def get_folder_access(request: Request, services: ServicesDep) -> JSONByte
                 "invalid_filename",
                 "already_exists",
                 "storage_unavailable",
+                "bucket_missing",
             )
         ),
     },
@@ -132,7 +137,9 @@ async def get_file_upload_url(uploader: FileUploader, services: ServicesDep) -> 
     body = uploader.body
     settings = services.settings
     key = dd_file_key(uploader.hotkey, body.job_id, body.filename)
-    if await object_exists(services.storage_http, services.presigner, key):
+    if await object_exists(
+        services.storage_http, services.internal_presigner, key, services.bucket
+    ):
         raise Conflict("This file already exists; it is not uploaded again.", code="already_exists")
     expires_in = settings.upload_url_ttl_seconds
     if settings.upload_method == "put":

@@ -59,6 +59,7 @@ def expiry_after(seconds: int) -> str:
                 "invalid_expiry",
                 *VALIDATOR_REFUSALS,
                 "storage_unavailable",
+                "bucket_missing",
             )
         ),
     },
@@ -101,6 +102,7 @@ async def get_validator_access(validator: ValidatorCaller, services: ServicesDep
                 "source_not_allowed",
                 *VALIDATOR_REFUSALS,
                 "storage_unavailable",
+                "bucket_missing",
             )
         ),
     },
@@ -149,6 +151,7 @@ async def list_files(reader: ReaderCaller, services: ServicesDep) -> FileList:
                 *VALIDATOR_REFUSALS,
                 "key_outside_data",
                 "storage_unavailable",
+                "bucket_missing",
             )
         ),
     },

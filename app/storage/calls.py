@@ -24,7 +24,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from botocore.exceptions import ClientError
+
 from app.errors import Unavailable
+from app.storage.bucket import BucketMissing, missing_bucket_of, report_missing
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -96,6 +99,13 @@ class StorageCalls:
             return await asyncio.wait_for(asyncio.shield(future), deadline)
         except TimeoutError:
             raise StorageUnavailable() from None
+        except ClientError as exc:
+            # Named here, once for every caller: a missing bucket is not an outage.
+            bucket = missing_bucket_of(exc)
+            if bucket is None:
+                raise
+            report_missing(bucket)
+            raise BucketMissing() from None
 
     def _done(self, future: asyncio.Future[object]) -> None:
         self._in_flight -= 1

@@ -12,12 +12,15 @@ CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 
 
-def make_s3_client(settings: Settings) -> BaseClient:
+def make_s3_client(settings: Settings, *, public: bool = False) -> BaseClient:
+    """The client for the service's own calls, or with `public` the one that presigns for
+    the address clients reach (it never sends a request)."""
+    endpoint = settings.presign_endpoint_url if public else settings.s3_endpoint_url
     config = Config(
         region_name=settings.s3_region,
         signature_version="s3v4",
         # Self-hosted endpoints (SeaweedFS, MinIO) rarely resolve bucket subdomains.
-        s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
+        s3={"addressing_style": "path" if endpoint else "auto"},
         # A hung S3 must free its thread soon: see app/storage/calls.py.
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=READ_TIMEOUT_SECONDS,
@@ -31,4 +34,4 @@ def make_s3_client(settings: Settings) -> BaseClient:
         aws_secret_access_key=secret.get_secret_value() if secret else None,
         region_name=settings.s3_region,
     )
-    return session.client("s3", endpoint_url=settings.s3_endpoint_url, config=config)
+    return session.client("s3", endpoint_url=endpoint, config=config)

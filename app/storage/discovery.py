@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from botocore.client import BaseClient
 
+from app.storage.bucket import BucketMissing
 from app.storage.calls import CALL_DEADLINE_SECONDS, StorageCalls, StorageUnavailable
 from app.storage.layout import source_prefix
 
@@ -80,6 +81,7 @@ class FolderDiscovery:
         self._folders: Folders | None = None
         self._listing: asyncio.Task[None] | None = None
         self.last_error: str | None = None
+        self.bucket_missing = False
 
     @property
     def cached(self) -> Folders | None:
@@ -96,7 +98,7 @@ class FolderDiscovery:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(listing), FIRST_LISTING_WAIT_SECONDS)
         if self._folders is None:
-            raise StorageUnavailable()
+            raise BucketMissing() if self.bucket_missing else StorageUnavailable()
         return self._folders
 
     def _start_listing(self) -> asyncio.Task[None]:
@@ -122,6 +124,7 @@ class FolderDiscovery:
             )
         except Exception as exc:  # any S3 or network failure: keep what we had
             self.last_error = f"{type(exc).__name__}: {exc}"
+            self.bucket_missing = isinstance(exc, BucketMissing)
             logger.warning(
                 "folder discovery failed (%s); %s",
                 type(exc).__name__,
@@ -131,6 +134,7 @@ class FolderDiscovery:
         folders = Folders(dict(zip(self.sources, names, strict=True)), listed_at=started)
         self._folders = folders
         self.last_error = None
+        self.bucket_missing = False
         logger.info("discovered %d miner folders in %.2f s", len(folders), self._clock() - started)
 
     async def close(self) -> None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 DATA_PREFIX = "data/"
 HOTKEY_FOLDERS_PREFIX = "data/hotkey="
 ONDEMAND_PREFIX = "on-demand-jobs/"
+JOB_FOLDER_MARK = "job_id="
 
 # A Dynamic Desirability job id becomes one folder name: validators split keys on
 # "/job_id=" and "/", so neither a separator nor a dot-only name may appear.
@@ -47,9 +48,35 @@ def is_valid_dd_filename(filename: str) -> bool:
     return DD_FILENAME_PATTERN.fullmatch(filename) is not None
 
 
+def folder_hotkey(key: str) -> str | None:
+    """The `<hotkey>` of a key inside `data/hotkey=<hotkey>/`, or None for any other key."""
+    if not key.startswith(HOTKEY_FOLDERS_PREFIX):
+        return None
+    hotkey, slash, _ = key[len(HOTKEY_FOLDERS_PREFIX) :].partition("/")
+    return hotkey if slash else None
+
+
+def dd_job_file(key: str) -> tuple[str, str] | None:
+    """`(hotkey, job id)` of a file directly inside `data/hotkey=<hk>/job_id=<id>/`, else None.
+
+    Deeper objects and folder markers (a key ending in `/`) are not a job's files: validators
+    read only `job_id=<id>/<file>` names.
+    """
+    hotkey = folder_hotkey(key)
+    if hotkey is None:
+        return None
+    rest = key[len(hotkey_folder(hotkey)) :]
+    if not rest.startswith(JOB_FOLDER_MARK):
+        return None
+    job_id, slash, filename = rest[len(JOB_FOLDER_MARK) :].partition("/")
+    if not slash or not filename or "/" in filename:
+        return None
+    return hotkey, job_id
+
+
 def dd_file_key(hotkey: str, job_id: str, filename: str) -> str:
     """Key of one per-file upload; the parts must have passed the checks above."""
-    return f"{hotkey_folder(hotkey)}job_id={job_id}/{filename}"
+    return f"{hotkey_folder(hotkey)}{JOB_FOLDER_MARK}{job_id}/{filename}"
 
 
 def ondemand_job_prefix(job_id: str, created_at: datetime) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import httpx2
 
 from app.errors import Unavailable
+from app.storage.bucket import BucketProbe
 from app.storage.presign import Presigner
 
 CONNECT_SECONDS = 3.0
 READ_SECONDS = 5.0
 # Presigned URLs only need to outlive the request that carries them.
 URL_SECONDS = 60
+BUCKET_CHECK_SECONDS = 2.0
 
 
 def storage_http_client() -> httpx2.AsyncClient:
@@ -31,7 +33,10 @@ def _unavailable() -> Unavailable:
     )
 
 
-async def object_exists(http: httpx2.AsyncClient, presigner: Presigner, key: str) -> bool:
+async def object_exists(
+    http: httpx2.AsyncClient, presigner: Presigner, key: str, bucket: BucketProbe | None = None
+) -> bool:
+    """`presigner` signs for the address the service itself reaches (S3_ENDPOINT_URL)."""
     url = presigner.head_url(key, expires_in=URL_SECONDS)
     try:
         response = await http.head(url)
@@ -40,5 +45,8 @@ async def object_exists(http: httpx2.AsyncClient, presigner: Presigner, key: str
     if response.status_code == 200:
         return True
     if response.status_code == 404:
+        # A HEAD has no body to say whether the object or the whole bucket is missing.
+        if bucket is not None:
+            await bucket.require(BUCKET_CHECK_SECONDS)
         return False
     raise _unavailable()

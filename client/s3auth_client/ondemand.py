@@ -90,10 +90,13 @@ def _show(args: argparse.Namespace) -> int:
                     failed += 1
                 progress.file_done()
         progress.stop()
+    # Highest incentive first: customers rank answers by their miner's standing.
+    ranked = sorted(submissions, key=lambda s: s.get("miner_incentive") or 0.0, reverse=True)
     lines = [
-        f"{s['miner_hotkey']}  submitted {s['submitted_at']}  "
+        f"{s['miner_hotkey']}  incentive {s.get('miner_incentive') or 0.0:.6f}  "
+        f"submitted {s['submitted_at']}  "
         + (f"{s['s3_content_length']} bytes" if s.get("s3_presigned_url") else "no answer landed")
-        for s in submissions
+        for s in ranked
     ]
     summary = f"{len(submissions)} submissions, {len(landed)} answers in {folder}"
     emit(args, {"submissions": submissions, "folder": str(folder)}, "\n".join([*lines, summary]))

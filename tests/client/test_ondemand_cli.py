@@ -62,6 +62,7 @@ def test_job_created_answered_and_downloaded(
     )  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert "1 submissions, 1 answers" in shown.stdout
+    assert f"{subnet.miner.hotkey.ss58_address}  incentive 0.200000  " in shown.stdout
     downloaded = tmp_path / "out" / job_id / f"{subnet.miner.hotkey.ss58_address}.json"
     assert downloaded.read_bytes() == answer.read_bytes()
 

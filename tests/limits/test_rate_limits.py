@@ -48,7 +48,8 @@ def test_ip_over_its_limit_gets_429_with_retry_after(
     assert error["limit"] == "ip"
     assert "IP address" in error["detail"]
     assert "2 per 1 minute" in error["detail"]
-    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    # A full sliding window fades over the next one: room returns within two periods.
+    assert 1 <= int(response.headers["Retry-After"]) <= 120
     assert error["retry_after"] == int(response.headers["Retry-After"])
 
 
@@ -118,6 +119,9 @@ def test_health_and_metrics_are_not_ip_limited(make_settings: SettingsFactory) -
         assert client.get("/nope").status_code == 429
         assert client.get("/healthcheck").status_code == 200
         assert client.get("/metrics").status_code == 200
+        assert client.get("/livez").status_code == client.get("/healthz").status_code == 200
+        # Not ready (this app's S3 is never reachable), but answered rather than limited.
+        assert client.get("/readyz").status_code == 503
 
 
 def test_empty_limits_turn_limiting_off(make_settings: SettingsFactory, subnet: Subnet) -> None:
@@ -145,7 +149,7 @@ def test_miner_over_its_quota_gets_429_naming_the_hotkey_limit(
     assert response.json()["code"] == "rate_limited"
     assert response.json()["limit"] == "miner"
     assert "miner hotkey" in response.json()["detail"]
-    assert 1 <= int(response.headers["Retry-After"]) <= 3600
+    assert 1 <= int(response.headers["Retry-After"]) <= 7200
     assert other[0] == 200
 
 
@@ -217,11 +221,8 @@ def test_signature_refused_for_quota_is_not_consumed(
             == 200
         )
         assert post(client, body)[0] == 429
-        limits = app.state.services.limits
-        for item in limits.items["miner"]:
-            client.portal.call(
-                limits.limiter.clear, item, "miner", subnet.miner.hotkey.ss58_address
-            )
+        # The hour passes: the store forgets the counts, as its windows would.
+        app.state.services.limits.store._counts.clear()
         assert post(client, body)[0] == 200
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +12,10 @@ from tests.conftest import SettingsFactory
 
 
 @pytest.fixture
-def no_uvicorn(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+def no_uvicorn(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, object]]:
     runs: list[dict[str, object]] = []
+    # Several workers without it warn too (tests/ops/test_startup.py).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(serve.uvicorn, "run", lambda *args, **kwargs: runs.append(kwargs))
     monkeypatch.setenv(serve.SETTINGS_FILE_ENV, "")
     return runs

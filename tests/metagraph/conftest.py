@@ -14,7 +14,7 @@ from app.metagraph import MetagraphCache
 from app.metagraph.chain import ChainSource
 from config import Settings
 from tests.conftest import Member, SettingsFactory, Subnet
-from tests.metagraph.fake_chain import RAO_PER_ALPHA, ChainNeuron, FakeChain
+from tests.metagraph.fake_chain import RAO_PER_ALPHA, U16_MAX, ChainNeuron, FakeChain
 
 NETUID = 13
 
@@ -31,6 +31,7 @@ def chain_neuron(member: Member) -> ChainNeuron:
         coldkey=member.coldkey.ss58_address,
         validator_permit=member.validator_permit,
         alpha_stake_rao=round(member.stake * RAO_PER_ALPHA),
+        incentive_u16=round(member.incentive * U16_MAX),
     )
 
 

@@ -18,6 +18,7 @@ from bittensor import runtime_api
 from bittensor.balance import Balance
 
 RAO_PER_ALPHA = 10**9
+U16_MAX = 65535
 TOKEN_SYMBOL = "\u03b9"  # the subnet's alpha symbol
 GET_METAGRAPH = tuple(runtime_api.SubnetInfoRuntimeApi.get_metagraph)
 
@@ -28,6 +29,7 @@ class ChainNeuron:
     coldkey: str
     validator_permit: bool = False
     alpha_stake_rao: int = 0
+    incentive_u16: int = 0  # the runtime's PerU16: U16_MAX is 1.0
 
 
 class FakeChain:
@@ -88,7 +90,7 @@ class FakeChain:
             "last_update": [self.block - 5] * count,
             "emission": [0] * count,
             "dividends": [0] * count,
-            "incentives": [0] * count,
+            "incentives": [n.incentive_u16 for n in self.neurons],
             "consensus": [0] * count,
             "trust": [0] * count,
             "rank": [0] * count,

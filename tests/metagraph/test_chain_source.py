@@ -14,7 +14,7 @@ from app.metagraph.chain import ChainSource, SubnetNotFound
 from config import Settings, describe_errors
 from tests.conftest import Subnet
 from tests.metagraph.conftest import NETUID, chain_source
-from tests.metagraph.fake_chain import RAO_PER_ALPHA, ChainNeuron, FakeChain
+from tests.metagraph.fake_chain import RAO_PER_ALPHA, U16_MAX, ChainNeuron, FakeChain
 from tests.signing import key
 
 
@@ -25,7 +25,7 @@ async def load_and_close(source: ChainSource):
         await source.close()
 
 
-def test_snapshot_has_the_chains_hotkeys_coldkeys_permits_and_stakes(
+def test_snapshot_has_the_chains_hotkeys_coldkeys_permits_stakes_and_incentives(
     chain: FakeChain, subnet: Subnet
 ) -> None:
     snapshot = asyncio.run(load_and_close(chain_source(chain)))
@@ -42,6 +42,17 @@ def test_stake_is_alpha_in_whole_units(chain: FakeChain) -> None:
     snapshot = asyncio.run(load_and_close(chain_source(chain)))
 
     assert snapshot.neurons[0].stake == 20_000.25
+
+
+def test_incentive_is_the_chains_u16_fraction_of_one(chain: FakeChain) -> None:
+    chain.neurons[0].incentive_u16 = 275  # what a miner with 0.42% of the incentive holds
+    chain.neurons[1].incentive_u16 = U16_MAX
+
+    snapshot = asyncio.run(load_and_close(chain_source(chain)))
+
+    assert snapshot.neurons[0].incentive == 275 / U16_MAX
+    assert snapshot.neurons[1].incentive == 1.0
+    assert snapshot.neurons[2].incentive == 0.0
 
 
 def test_missing_subnet_fails_the_load_with_its_netuid(chain: FakeChain) -> None:

@@ -53,6 +53,11 @@ def test_export_writes_the_contract_file_and_file_source_reads_it_back(
         assert neuron.coldkey == member.coldkey.ss58_address
         assert neuron.validator_permit == member.validator_permit
         assert neuron.stake == member.stake
+        assert neuron.incentive == member.incentive
+    # The subnet's miner has incentive; the file carries it, as a plain JSON number.
+    assert subnet.miner.incentive > 0
+    [row] = [r for r in json.loads(out.read_text())["neurons"] if r["uid"] == subnet.miner.uid]
+    assert row["incentive"] == subnet.miner.incentive
     # The connection the export opened was closed again.
     assert (chain.connects, chain.closes) == (1, 1)
 

@@ -42,6 +42,12 @@ def with_poor_validator(subnet: Subnet, **changes: Any) -> dict[str, Any]:
         {"hotkey": "not-an-address"},
         {"hotkey": 12345},
         {"coldkey": ""},
+        {"incentive": "0.5"},
+        {"incentive": -0.1},
+        {"incentive": 1.5},
+        {"incentive": float("nan")},
+        {"incentive": True},
+        {"incentive": None},
     ],
 )
 def test_a_neuron_with_a_value_of_the_wrong_kind_is_refused(
@@ -49,6 +55,26 @@ def test_a_neuron_with_a_value_of_the_wrong_kind_is_refused(
 ) -> None:
     with pytest.raises(MetagraphFormatError):
         parse_metagraph(with_poor_validator(subnet, **changes), "file")
+
+
+@pytest.mark.parametrize("incentive", [0, 0.0, 0.0042, 1, 1.0])
+def test_incentive_from_0_to_1_is_read_as_written(subnet: Subnet, incentive: float) -> None:
+    snapshot = parse_metagraph(with_poor_validator(subnet, incentive=incentive), "file")
+
+    neuron = snapshot.get(subnet.poor_validator.hotkey.ss58_address)
+    assert neuron is not None
+    assert neuron.incentive == incentive
+    assert isinstance(neuron.incentive, float)
+
+
+def test_neuron_without_incentive_has_0(subnet: Subnet) -> None:
+    metagraph = subnet.metagraph()
+    for row in metagraph["neurons"]:
+        del row["incentive"]
+
+    snapshot = parse_metagraph(metagraph, "file")
+
+    assert {n.incentive for n in snapshot.neurons} == {0.0}
 
 
 @pytest.mark.parametrize(

@@ -129,4 +129,4 @@ def test_the_settler_reports_when_it_last_succeeded(od_client: TestClient) -> No
     settler = services_of(od_client).ondemand.settler
     on_app_loop(od_client, settler.run_once)
     assert settler.last_success is not None
-    assert settler.last_lag_seconds >= 0.0
+    assert settler.last_lag_seconds is not None and settler.last_lag_seconds >= 0.0

@@ -1,0 +1,1 @@
+"""What operators watch: logs, request ids, readiness, start-up failures, metrics access."""

@@ -38,6 +38,8 @@ TOTAL_SECONDS = 6.0
 # Closing a session whose connection may be stuck never holds the answer longer.
 DISCARD_SECONDS = 0.5
 RETRY_PAUSE_SECONDS = 0.1
+ATTEMPT_SECONDS = 1.5
+TERMINATE_WAIT_SECONDS = 1.0
 ALIVE = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
 NOT_OUTAGES = (ServiceError, IntegrityError, ProgrammingError, DataError)
 
@@ -135,13 +137,15 @@ async def _settle(db: Database, pid: int, found: Found, *, until: float) -> bool
     """Ends backend `pid`, then whether the write is stored; False if that stays unknown."""
     while (left := until - time.monotonic()) > 0:
         try:
-            async with asyncio.timeout(left):
+            # One try may meet a pooled connection as stuck as the first: bound each try
+            # so another one, on another connection, still fits in the budget.
+            async with asyncio.timeout(min(left, ATTEMPT_SECONDS)):
                 async with db.engine.connect() as connection:
                     # Waits (in ms) until the backend is gone: after that its transaction
                     # is either committed or never will be.
                     ended = await connection.scalar(
                         text("SELECT pg_terminate_backend(:pid, :wait)"),
-                        {"pid": pid, "wait": max(1, int(min(left / 2, 2.0) * 1000))},
+                        {"pid": pid, "wait": int(TERMINATE_WAIT_SECONDS * 1000)},
                     )
                     # False also when it had ended before: only a live one means "wait on".
                     if not ended and await connection.scalar(ALIVE, {"pid": pid}):

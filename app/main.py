@@ -135,7 +135,7 @@ def build_services(
         desirability=Desirability(db),
         results=ValidationResults(db),
         storage_http=storage_http_client(),
-        housekeeping=Housekeeping(settings, s3, storage, db, metagraph),
+        housekeeping=Housekeeping(settings, storage, db, metagraph),
         internal_presigner=internal_presigner,
         bucket=bucket,
         readiness=Readiness(

@@ -4,9 +4,8 @@ Each signed request sends one or two script calls. redis-py spends about 120 µs
 per call (a pooled connection checked out and back, its parser, its retry wrapper); here a
 call is one write to a shared connection and a future that the reply resolves, so any
 number of concurrent requests share one socket and Redis sees them pipelined. A call that
-times out drops the connection (its replies could no longer be matched), and the next call
-connects again; a call that finds its connection closed (Redis restarted) is sent once more
-on a new one.
+times out on a connection silent for as long drops it, and the next call connects again; a
+call that finds its connection closed (Redis restarted) is sent once more on a new one.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ssl
+import time
 from collections import deque
 from urllib.parse import unquote, urlsplit
 
@@ -78,6 +78,7 @@ class _Connection(asyncio.Protocol):
         self.buffer = bytearray()
         self.waiting: deque[asyncio.Future[Reply | ReplyError]] = deque()
         self.lost = False
+        self.last_reply = time.monotonic()
         # Commands of one turn of the event loop go out in one write: one system call for
         # every request that reached Redis in that turn.
         self.outgoing: list[bytes] = []
@@ -86,6 +87,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        self.last_reply = time.monotonic()
         self.buffer += data
         pos = 0
         while self.waiting:
@@ -196,7 +198,15 @@ class RespClient:
             async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
                 return await future
         except TimeoutError:
-            connection.abort(ConnectionError("Redis did not answer in time"))
+            # A busy event loop can run the deadline before the waiting task, though the
+            # reply has come: it is still the answer.
+            if future.done() and not future.cancelled() and future.exception() is None:
+                return future.result()
+            # Only a connection that has been silent all along is given up (with every call
+            # waiting on it); one that answers is merely slow, and the others' replies on it
+            # still come in order.
+            if time.monotonic() - connection.last_reply >= SOCKET_TIMEOUT_SECONDS:
+                connection.abort(ConnectionError("Redis did not answer in time"))
             raise
 
     async def close(self) -> None:

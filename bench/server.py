@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -59,7 +60,8 @@ class ServiceProcess:
         )
         log.close()
         self._wait_healthy()
-        self.started_at = int(time.time())
+        # Rounded up: a legacy timestamp of the second it started in may predate its horizon.
+        self.started_at = math.ceil(time.time())
         return self
 
     @property

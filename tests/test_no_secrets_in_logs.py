@@ -2,7 +2,8 @@
 
 A whole working day of the service runs here against SeaweedFS: grants, per-file uploads
 (whose existence checks are HEADs through presigned URLs), listings, downloads, a Dynamic
-Desirability list, an on-demand job from creation to settling, and published scores. Every
+Desirability list, an on-demand job from creation to settling, published scores and a
+reaping pass that deletes. Every
 line written at debug is then searched for every secret that went by.
 """
 
@@ -92,6 +93,9 @@ def flow_settings(
         constellation_api_keys=CUSTOMER_KEY,
         admin_api_keys=ADMIN_KEY,
         upload_min_bytes=16,
+        # The pass below runs by hand, and removes a deregistered hotkey's folder at once.
+        reap_interval_seconds=0,
+        reap_deregistered_after_seconds=0,
     )
 
 
@@ -185,6 +189,12 @@ def run_a_day(flow: Flow, subnet: Subnet, seaweed: S3Server, bucket: str) -> Non
     flow.answer(
         client.get("/s3-validation/results", headers=tao_headers(validator.hotkey, b"")), 200
     )
+
+    # A reaping pass that deletes a deregistered hotkey's folder.
+    gone = f"data/hotkey=5Deregistered{token.token_hex(8)}/job_id=j/a.parquet"
+    seaweed.client.put_object(Bucket=bucket, Key=gone, Body=b"\x01")
+    report = on_app_loop(client, services.housekeeping.run_once)
+    assert report is not None and gone not in seaweed.keys(bucket, "data/hotkey=")
 
     # Refusals too: a replay, a wrong key, a bad signature.
     client.post("/get-folder-access", json=legacy)

@@ -25,9 +25,12 @@ from app.storage.listing import Page, StoredObject
 PAGE_KEYS = 1000
 DELETE_BATCH = 1000
 # The storage pool serves requests too: a pass takes at most 1 + this many of its threads.
-DELETES_IN_FLIGHT = 3
+# More did not help: SeaweedFS removed keys more slowly with 3 or 4 batches at once.
+DELETES_IN_FLIGHT = 2
 # One call on the storage pool; a page or a batch that takes longer is an outage.
-CALL_DEADLINE_SECONDS = 60.0
+CALL_DEADLINE_SECONDS = 120.0
+# A busy SeaweedFS takes over 5 s (the request path's read timeout) for 1,000 deletions.
+S3_READ_TIMEOUT_SECONDS = 60.0
 
 
 class StorageFailed(Unavailable):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from app.db import Database
-from app.housekeeping.bucket import Bucket
+from app.housekeeping.bucket import S3_READ_TIMEOUT_SECONDS, Bucket
 from app.housekeeping.classes import REASONS
 from app.housekeeping.reaper import PassReport, Reaper, graces_of
 from app.housekeeping.turns import reaper_turn
@@ -41,7 +41,7 @@ class Parts:
 async def opened(settings: Settings, *, with_metagraph: bool) -> AsyncIterator[Parts]:
     from app.main import metagraph_source_for
 
-    s3 = make_s3_client(settings)
+    s3 = make_s3_client(settings, read_timeout=S3_READ_TIMEOUT_SECONDS)
     storage = StorageCalls()
     db = Database(settings.database_url)
     cache = MetagraphCache(

@@ -16,13 +16,14 @@ from typing import Any
 from botocore.client import BaseClient
 
 from app.db import Database, DatabaseUnavailable
-from app.housekeeping.bucket import Bucket
+from app.housekeeping.bucket import S3_READ_TIMEOUT_SECONDS, Bucket
 from app.housekeeping.metrics import ReapMetrics
-from app.housekeeping.reaper import PassReport, PassStopped, Reaper, graces_of
+from app.housekeeping.reaper import PassReport, PassStopped, Reaper, Tallies, graces_of
 from app.housekeeping.turns import reaper_turn
 from app.metagraph import MetagraphCache
 from app.periodic import Periodic
 from app.storage.calls import StorageCalls
+from app.storage.client import make_s3_client
 from config import Settings
 
 logger = logging.getLogger(__name__)
@@ -34,22 +35,34 @@ class Housekeeping:
     def __init__(
         self,
         settings: Settings,
-        s3: BaseClient,
         storage: StorageCalls,
         db: Database,
         metagraph: MetagraphCache,
     ) -> None:
+        self.settings = settings
         self.interval = settings.reap_interval_seconds
+        self.storage = storage
         self.db = db
         self.metagraph = metagraph
-        bucket = Bucket(s3, settings.s3_bucket, storage)
-        self.reaper = Reaper(bucket, db, metagraph, graces_of(settings))
+        self.metrics: ReapMetrics | None = None
+        # Made at the first pass: its own S3 client, whose read timeout allows slow
+        # deletions (the request path's client gives up after a few seconds).
+        self.reaper: Reaper | None = None
+        self._s3: BaseClient | None = None
         self._periodic = Periodic(self.run_once, self.interval, "storage housekeeping")
         self._first = True
 
     def attach_metrics(self, metrics: ReapMetrics) -> None:
-        self.reaper.metrics = metrics
+        self.metrics = metrics
         metrics.interval.set(self.interval)
+
+    def _reaper(self) -> Reaper:
+        if self.reaper is None:
+            self._s3 = make_s3_client(self.settings, read_timeout=S3_READ_TIMEOUT_SECONDS)
+            bucket = Bucket(self._s3, self.settings.s3_bucket, self.storage)
+            self.reaper = Reaper(bucket, self.db, self.metagraph, graces_of(self.settings))
+            self.reaper.metrics = self.metrics
+        return self.reaper
 
     def start(self) -> None:
         if self.interval > 0:
@@ -68,20 +81,23 @@ class Housekeeping:
                 if not turn:
                     logger.info("storage housekeeping: another replica has this pass")
                     return None
-                return await self.reaper.run()
+                return await self._reaper().run()
         except DatabaseUnavailable as exc:
-            self.reaper.tallies.last_error = exc.detail
+            self._reaper().tallies.last_error = exc.detail
             raise
         except PassStopped:
             return None
 
     async def close(self) -> None:
-        self.reaper.stopping = True
+        if self.reaper is not None:
+            self.reaper.stopping = True
         await self._periodic.stop()
+        if self._s3 is not None:
+            self._s3.close()
 
     def state(self) -> dict[str, Any]:
         """The `housekeeping` entry of /healthcheck: this process's last pass."""
-        tallies = self.reaper.tallies
+        tallies = self.reaper.tallies if self.reaper is not None else Tallies()
         report = tallies.last_report
         return {
             "interval_seconds": self.interval,

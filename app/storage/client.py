@@ -12,9 +12,13 @@ CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 
 
-def make_s3_client(settings: Settings, *, public: bool = False) -> BaseClient:
+def make_s3_client(
+    settings: Settings, *, public: bool = False, read_timeout: float = READ_TIMEOUT_SECONDS
+) -> BaseClient:
     """The client for the service's own calls, or with `public` the one that presigns for
-    the address clients reach (it never sends a request)."""
+    the address clients reach (it never sends a request). `read_timeout`: longer for
+    background work whose calls are slow by nature (a DeleteObjects of 1,000 keys takes
+    seconds on some stores)."""
     endpoint = settings.presign_endpoint_url if public else settings.s3_endpoint_url
     config = Config(
         region_name=settings.s3_region,
@@ -23,7 +27,7 @@ def make_s3_client(settings: Settings, *, public: bool = False) -> BaseClient:
         s3={"addressing_style": "path" if endpoint else "auto"},
         # A hung S3 must free its thread soon: see app/storage/calls.py.
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        read_timeout=read_timeout,
         retries={"max_attempts": 2, "mode": "standard"},
         max_pool_connections=32,
     )

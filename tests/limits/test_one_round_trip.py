@@ -29,7 +29,8 @@ class Monitor:
 
     def __init__(self, server: RedisServer) -> None:
         self.commands: list[tuple[str, ...]] = []
-        self._client = server.client()
+        # No read timeout: MONITOR is silent while the app starts, which may take seconds.
+        self._client = redis.Redis(port=server.port)
         self._monitor = self._client.monitor()
         self._monitor.__enter__()
         self._thread = threading.Thread(target=self._read, daemon=True)

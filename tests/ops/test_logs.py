@@ -117,9 +117,9 @@ def test_uvicorn_access_lines_and_http_client_info_are_not_written(
     logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET /x?X-Amz-Signature=1 HTTP/1.1"')
     logging.getLogger("httpx2").info("HTTP Request: HEAD http://s3/b/k?X-Amz-Signature=2")
     logging.getLogger("botocore.endpoint").debug("Sending http request")
-    logging.getLogger("uvicorn.error").info("Application startup complete.")
+    logging.getLogger("app.somewhere").info("written")
 
-    assert [e["logger"] for e in lines(json_log)] == ["uvicorn.error"]
+    assert [e["logger"] for e in lines(json_log)] == ["app.somewhere"]
 
 
 def test_json_lines_are_redacted_before_encoding(json_log: io.StringIO) -> None:

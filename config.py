@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     ondemand_job_seconds: int = Field(120, ge=30, le=7 * 24 * 3600)
     ondemand_max_bytes: int = Field(15_000_000, ge=1)
     ondemand_retention_hours: float = Field(48, gt=0)
+    ondemand_max_open_jobs_per_key: int = Field(500, ge=1)
     rate_limit_ondemand_poll: str = "30/minute"
     rate_limit_ondemand_failures: str = "2/minute"
     # Storage housekeeping (README: Housekeeping): how long each class of dead object is

@@ -18,7 +18,9 @@ class ErrorCode:
 ERROR_CODES: dict[str, ErrorCode] = {
     # 400: the request is malformed or stale; fix it and sign again.
     "bad_request": ErrorCode(400, "The request is malformed."),
-    "invalid_json": ErrorCode(400, "The body is not JSON, or not a JSON object."),
+    "invalid_json": ErrorCode(
+        400, "The body is not JSON, not a JSON object, or nested more than 32 levels deep."
+    ),
     "stale_timestamp": ErrorCode(
         400, "The signed timestamp is too old or too far ahead; the answer has `server_time`."
     ),
@@ -68,7 +70,7 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "method_not_allowed": ErrorCode(405, "The path exists, not with this method."),
     "conflict": ErrorCode(409, "The request conflicts with what is stored."),
     "already_exists": ErrorCode(409, "The object already exists; skip this file."),
-    "already_submitted": ErrorCode(409, "This miner already submitted to this job."),
+    "already_submitted": ErrorCode(409, "This miner's answer to this job is already in storage."),
     "publish_conflict": ErrorCode(409, "Another list was published at the same moment."),
     # 413, 422, 429, 431
     "payload_too_large": ErrorCode(413, "The body is over the endpoint's limit."),
@@ -84,6 +86,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "score_too_large": ErrorCode(422, "A `score` is over 4 KiB as compact JSON."),
     "invalid_score": ErrorCode(422, "A `score` holds NaN or an infinity."),
     "rate_limited": ErrorCode(429, "A quota is spent; `Retry-After` says when to retry."),
+    "too_many_open_jobs": ErrorCode(
+        429, "This customer key has `ONDEMAND_MAX_OPEN_JOBS_PER_KEY` jobs not yet expired."
+    ),
     "headers_too_large": ErrorCode(
         431, "The request line and headers are over 32 KiB or 100 headers (from the server)."
     ),

@@ -27,9 +27,11 @@ from bench.load import WrkMissing, find_wrk, run_wrk
 from bench.ondemand import (
     ACTIVE_JOBS,
     CUSTOMER_KEY,
+    PROPAGATION_KEY,
     WINDOW_SUBMISSIONS,
     bench_database,
     create_active_jobs,
+    idle_cpu_percent,
     propagation_seconds,
     seed_window,
 )
@@ -187,7 +189,7 @@ def service_env(
 ) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
-        "CONSTELLATION_API_KEYS": CUSTOMER_KEY,
+        "CONSTELLATION_API_KEYS": f"{CUSTOMER_KEY},{PROPAGATION_KEY}",
         "ADMIN_API_KEYS": ADMIN_KEY,
         "RATE_LIMIT_ONDEMAND_POLL": "",
         "RATE_LIMIT_ONDEMAND_FAILURES": "",
@@ -279,13 +281,22 @@ def replica_propagation(
     port = free_ports(1)[0]
     with ServiceProcess(env, port=port, source_dir=build.source_dir, log_path=log) as replica:
         seconds = sorted(propagation_seconds(service.base_url, replica.base_url, neurons[-1]))
+        idle = idle_cpu_percent(replica.cpu_seconds)
     figures = {"median": round(seconds[len(seconds) // 2], 3), "max": round(seconds[-1], 3)}
     print(
         f"[{build.name}] a new job reached the other replica's miners in "
         f"{figures['median']:.2f} s (median), {figures['max']:.2f} s (max of {len(seconds)})",
         flush=True,
     )
-    return {"ondemand_propagation_seconds": figures}
+    print(
+        f"[{build.name}] the idle replica, holding {ACTIVE_JOBS} open jobs, used "
+        f"{idle:.2f}% of a core",
+        flush=True,
+    )
+    return {
+        "ondemand_propagation_seconds": figures,
+        "ondemand_idle_replica_cpu_percent": round(idle, 2),
+    }
 
 
 def measure(

@@ -1,4 +1,4 @@
-"""The on-demand rows' world: a database, 50 open jobs, a miner with 1,000 submissions in
+"""The on-demand rows' world: a database, 500 open jobs, a miner with 1,000 submissions in
 a validator's window, and a second replica to time a new job's way to its miners.
 
 The signed requests themselves come from `bench.tao` recipes (one nonce each).
@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,9 +23,13 @@ from bittensor.sp_core import Keypair
 
 from bench.subnet import Neuron
 
-ACTIVE_JOBS = 50
+# As many as one customer key may hold open (ONDEMAND_MAX_OPEN_JOBS_PER_KEY's default).
+ACTIVE_JOBS = 500
 WINDOW_SUBMISSIONS = 1000
 CUSTOMER_KEY = "bench-customer-" + secrets.token_hex(4)
+# The propagation rounds create their jobs with a key of their own: the first is full.
+PROPAGATION_KEY = "bench-propagation-" + secrets.token_hex(4)
+IDLE_SECONDS = 10.0
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -155,7 +159,7 @@ def propagation_seconds(
             created = http.post(
                 f"{creator_url}/on-demand/constellation/jobs",
                 json={"job": {"job": {"platform": "reddit", "subreddit": "r/bench"}}},
-                headers={"X-API-Key": CUSTOMER_KEY},
+                headers={"X-API-Key": PROPAGATION_KEY},
             )
             created.raise_for_status()
             started = time.monotonic()
@@ -173,3 +177,10 @@ def propagation_seconds(
             seen.append(time.monotonic() - started)
             time.sleep(0.3)  # land at a different point of the refresh period each round
     return seen
+
+
+def idle_cpu_percent(cpu_seconds: Callable[[], float], seconds: float = IDLE_SECONDS) -> float:
+    """Share of one core a replica uses while nobody calls it (its background work only)."""
+    before, started = cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    return 100 * (cpu_seconds() - before) / (time.monotonic() - started)

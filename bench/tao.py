@@ -69,6 +69,8 @@ RECIPES: dict[str, Recipe] = {
 }
 
 _keypairs: dict[str, Keypair] = {}
+# Deployed miners poll with httpx, which asks for gzip by default.
+TAKES_GZIP = {"ondemand_active"}
 
 
 def _sign(args: tuple[str, list[Neuron], list[Neuron], range]) -> list[bytes]:
@@ -94,6 +96,8 @@ def _sign(args: tuple[str, list[Neuron], list[Neuron], range]) -> list[bytes]:
         ]
         if payload is not None:
             headers.append("Content-Type: application/json")
+        if recipe_name in TAKES_GZIP:
+            headers.append("Accept-Encoding: gzip")
         lines.append("\t".join([*headers, body.decode()]).encode())
     return lines
 

@@ -1,7 +1,9 @@
 """A TCP proxy in front of a real server, which a test can cut, silence and restore.
 
 Stands in for a database that goes down (connections refused), hangs (accepted, never
-answered) and comes back on the same address, without touching the shared server.
+answered) and comes back on the same address, without touching the shared server. It can
+also delay every reply (`reply_delay`), and hold the traffic of the connections open at
+that moment (`hold`) until `release`: a COMMIT whose reply is late, or that never left.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections.abc import Callable
 from typing import Any
 
 
@@ -23,6 +26,10 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self.port = free_port()
         self.silent = False
+        # Seconds to wait before passing on each chunk the server sends (order is kept).
+        self.reply_delay: Callable[[], float] | None = None
+        # Per open connection: (requests flowing, replies flowing).
+        self._gates: dict[asyncio.StreamWriter, tuple[asyncio.Event, asyncio.Event]] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -53,19 +60,51 @@ class TcpProxy:
                 await asyncio.Event().wait()
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
             self._writers.add(upstream_writer)
+            requests, replies = asyncio.Event(), asyncio.Event()
+            requests.set()
+            replies.set()
+            self._gates[writer] = (requests, replies)
             await asyncio.gather(
-                self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer)
+                self._pipe(reader, upstream_writer, requests),
+                self._pipe(upstream_reader, writer, replies, self._reply_delay),
             )
         except (OSError, asyncio.CancelledError):
             pass
         finally:
             self._tasks.discard(task)
+            self._gates.pop(writer, None)
             writer.transport.abort()
 
+    def _reply_delay(self) -> float:
+        return self.reply_delay() if self.reply_delay is not None else 0.0
+
+    def hold(self, *, replies: bool = True, requests: bool = False) -> int:
+        """Stops the chosen direction of every connection open now; returns how many."""
+        for request_gate, reply_gate in self._gates.values():
+            if requests:
+                request_gate.clear()
+            if replies:
+                reply_gate.clear()
+        return len(self._gates)
+
+    def release(self) -> None:
+        """Lets held traffic flow again (a connection its peer closed meanwhile stays shut)."""
+        for request_gate, reply_gate in self._gates.values():
+            request_gate.set()
+            reply_gate.set()
+
     @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        gate: asyncio.Event,
+        delay: Callable[[], float] | None = None,
+    ) -> None:
         with contextlib.suppress(OSError):
             while data := await reader.read(65536):
+                if delay is not None and (seconds := delay()) > 0:
+                    await asyncio.sleep(seconds)
+                await gate.wait()
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()
@@ -94,6 +133,18 @@ class ThreadedProxy:
 
     def stop(self) -> None:
         self._run(self.proxy.stop())
+
+    def hold(self, *, replies: bool = True, requests: bool = False) -> int:
+        async def hold() -> int:
+            return self.proxy.hold(replies=replies, requests=requests)
+
+        return int(self._run(hold()))
+
+    def release(self) -> None:
+        async def release() -> None:
+            self.proxy.release()
+
+        self._run(release())
 
     def close(self) -> None:
         self.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Sequence
 
@@ -24,3 +25,8 @@ def key_matches(given: str | None, keys: Sequence[SecretStr]) -> bool:
 def require_key(given: str | None, keys: Sequence[SecretStr], *, who: str) -> None:
     if not key_matches(given, keys):
         raise AuthFailed(f"A valid X-API-Key header of {who} is required.", code="invalid_api_key")
+
+
+def key_fingerprint(key: str) -> str:
+    """What is stored of a customer key to tell its jobs apart: a hash, never the key."""
+    return hashlib.sha256(b"s3auth-customer:" + key.encode()).hexdigest()[:32]

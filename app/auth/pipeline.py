@@ -24,6 +24,7 @@ from app.auth.keys import is_ss58, parse_signature
 from app.auth.legacy import MAX_FUTURE_SKEW_SECONDS, signature_is_valid, timestamp_is_fresh
 from app.auth.replay import SignedBeforeStore
 from app.auth.tao import has_tao_headers, parse_tao_headers
+from app.bodies import check_depth
 from app.errors import (
     GIVE_BACK_KEY,
     AuthFailed,
@@ -93,6 +94,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def parse_body(model: type[M], raw: bytes) -> M:
     """Parse JSON whatever the Content-Type: deployed clients do not all send one."""
+    check_depth(raw)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

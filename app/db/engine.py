@@ -138,10 +138,10 @@ class Database:
             # Refusals, conflicts and bugs are not outages.
             raise
         except OUTAGES as exc:
-            self._log_outage(exc)
+            self.log_outage(exc)
             raise DatabaseUnavailable() from exc
 
-    def _log_outage(self, exc: BaseException) -> None:
+    def log_outage(self, exc: BaseException) -> None:
         now = time.monotonic()
         if now >= self._next_log:
             self._next_log = now + LOG_INTERVAL_SECONDS

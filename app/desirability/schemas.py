@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.datetimes import AwareUtcDatetime
 from app.storage.layout import is_valid_job_id
 
 # Labels and keywords are hashtags, subreddits or search words; this only bounds storage.
@@ -23,9 +24,9 @@ class Entry(BaseModel):
     weight: float = Field(gt=0, allow_inf_nan=False)
     label: str | None = Field(None, max_length=MAX_TEXT_LENGTH)
     keyword: str | None = Field(None, max_length=MAX_TEXT_LENGTH)
-    post_start_datetime: AwareDatetime | None = None
-    post_end_datetime: AwareDatetime | None = None
-    expires_at: AwareDatetime | None = None
+    post_start_datetime: AwareUtcDatetime | None = None
+    post_end_datetime: AwareUtcDatetime | None = None
+    expires_at: AwareUtcDatetime | None = None
     max_rows: int | None = Field(None, gt=0)
 
     @field_validator("id")
@@ -37,11 +38,6 @@ class Entry(BaseModel):
                 "and not '.' or '..'"
             )
         return value
-
-    @field_validator("post_start_datetime", "post_end_datetime", "expires_at")
-    @classmethod
-    def _in_utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _consistent(self) -> Entry:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.bodies import check_depth
 from app.desirability.schemas import Entry
 from app.errors import BadRequest, InvalidRequest
 
@@ -28,6 +29,7 @@ def _problem(error: ValidationError) -> str:
 
 def parse_entries(raw: bytes) -> list[Entry]:
     """The entries of a `{"entries": [...]}` body, or a 400/422 naming what is wrong."""
+    check_depth(raw)
     try:
         payload = json.loads(raw)
     except ValueError:

@@ -25,6 +25,7 @@ ROW_ID = BigInteger().with_variant(Integer, "sqlite")
 
 class Job(Base):
     __tablename__ = "ondemand_jobs"
+    __table_args__ = (Index("ix_ondemand_jobs_customer_expire", "customer", "expire_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
@@ -39,6 +40,8 @@ class Job(Base):
     # The replica recording what landed claims the job first, so only one lists it.
     settle_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A fingerprint of the customer key that created the job (never the key itself).
+    customer: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Submission(Base):

@@ -31,19 +31,43 @@ async def add_job(session: AsyncSession, job: Job) -> None:
     await session.flush()
 
 
+async def open_jobs_of(
+    session: AsyncSession, customer: str, now: datetime
+) -> tuple[int, datetime | None]:
+    """How many of the customer's jobs are not yet expired, and when the first expires.
+
+    On PostgreSQL the customer's creations take turns (a lock until the transaction
+    ends), so two at once cannot both pass the cap.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(int(customer[:15], 16))))
+    query = select(func.count(), func.min(Job.expire_at)).where(
+        Job.customer == customer, Job.expire_at > now
+    )
+    count, first = (await session.execute(query)).one()
+    return int(count), first
+
+
 async def get_job(session: AsyncSession, job_id: str) -> Job | None:
     return await session.get(Job, job_id)
 
 
 async def add_submission(session: AsyncSession, submission: Submission) -> None:
-    """Stores a submission; a second one for the same job and miner is a 409."""
+    """Stores a submission; Conflict when the miner already has one for the job."""
+    session.add(submission)
     try:
-        async with session.begin_nested():
-            session.add(submission)
+        await session.flush()
     except IntegrityError:
         raise Conflict(
             "This miner has already submitted an answer to this job.", code="already_submitted"
         ) from None
+
+
+async def has_submission(session: AsyncSession, job_id: str, miner_hotkey: str) -> bool:
+    query = select(Submission.id).where(
+        Submission.job_id == job_id, Submission.miner_hotkey == miner_hotkey
+    )
+    return (await session.scalar(query)) is not None
 
 
 async def active_jobs(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import Response
 
-from app.auth.apikeys import require_key
+from app.auth.apikeys import key_fingerprint, require_key
 from app.auth.pipeline import Caller, authenticate, parse_body, signed
 from app.deps import ServicesDep
 from app.error_codes import HEADER_SIGNATURE_REFUSALS, VALIDATOR_REFUSALS
@@ -67,14 +67,21 @@ Customer = Depends(_customer)
                 "invalid_request",
                 "expire_at_too_soon",
                 "expire_at_too_late",
+                "too_many_open_jobs",
             )
         ),
     },
 )
-async def create_job(request: Request, services: ServicesDep) -> Response:
+async def create_job(
+    request: Request,
+    services: ServicesDep,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
     """Create an on-demand job (x or reddit); miners see it within a second."""
     body = parse_body(CreateJobRequest, await request.body())
-    job = await services.ondemand.create_job(body.job)
+    # The `Customer` dependency already checked the key.
+    customer = key_fingerprint(x_api_key or "")
+    job = await services.ondemand.create_job(body.job, customer=customer)
     return JSONBytes({"job_id": job.id}, status_code=201)
 
 
@@ -103,6 +110,16 @@ async def job_submissions(job_id: str, services: ServicesDep) -> Response:
 
 # --- miners ---------------------------------------------------------------------------
 
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether `Accept-Encoding` takes gzip (a `q=0` on it refuses it)."""
+    for part in (header or "").lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
 # Only failed submissions are limited (RATE_LIMIT_ONDEMAND_FAILURES), not submissions.
 Submitter = Annotated[
     Caller[SubmitRequest], Depends(signed(SubmitRequest, "registered", limit=None))
@@ -127,9 +144,13 @@ async def active_jobs(request: Request, services: ServicesDep) -> Response:
     caller: Caller[ActiveJobsRequest] = await authenticate(
         request, services, ActiveJobsRequest, "registered", limit="ondemand_poll"
     )
-    return Response(
-        services.ondemand.active.answer(caller.body.since), media_type="application/json"
+    body, zipped = services.ondemand.active.encoded(
+        caller.body.since, gzip_ok=accepts_gzip(request.headers.get("accept-encoding"))
     )
+    headers = {"Vary": "Accept-Encoding"}
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.post(
@@ -141,7 +162,15 @@ async def active_jobs(request: Request, services: ServicesDep) -> Response:
     },
     responses={
         **answer(examples.SUBMIT_ANSWER),
-        **refusals(codes=(*SIGNED_REFUSALS, "job_not_found", "job_expired", "already_submitted")),
+        **refusals(
+            codes=(
+                *SIGNED_REFUSALS,
+                "job_not_found",
+                "job_expired",
+                "already_submitted",
+                "storage_unavailable",
+            )
+        ),
     },
 )
 async def submit_answer(caller: Submitter, services: ServicesDep) -> Response:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.datetimes import UtcDatetime
+
 PLATFORMS = ("x", "reddit")
 MAX_USERNAMES = 10
 # Miners count a Reddit job's subreddit as one of its keywords.
@@ -20,11 +22,6 @@ MAX_TERM_LENGTH = 256
 MAX_SINCE_AGE = timedelta(minutes=10)
 
 
-def as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 Term = Annotated[str, Field(min_length=1, max_length=MAX_TERM_LENGTH)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -12,8 +13,8 @@ from typing import Any
 from botocore.client import BaseClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database
-from app.errors import BadRequest, InvalidRequest, NotFound
+from app.db import Database, outcome
+from app.errors import BadRequest, Conflict, InvalidRequest, NotFound, RateLimited
 from app.ondemand import repository
 from app.ondemand.active import ActiveJobs
 from app.ondemand.models import Job, Submission
@@ -69,7 +70,9 @@ class OnDemand:
 
     # --- customers --------------------------------------------------------------------
 
-    async def create_job(self, spec: JobSpec, *, now: datetime | None = None) -> Job:
+    async def create_job(
+        self, spec: JobSpec, *, customer: str | None = None, now: datetime | None = None
+    ) -> Job:
         now = now or datetime.now(UTC)
         expire_at = spec.expire_at or now + timedelta(seconds=self.settings.ondemand_job_seconds)
         if expire_at < now + MIN_LIFETIME:
@@ -91,9 +94,21 @@ class OnDemand:
             keyword_mode=spec.keyword_mode,
             created_at=now,
             expire_at=expire_at,
+            customer=customer,
         )
-        async with self.db.session() as session:
+        cap = self.settings.ondemand_max_open_jobs_per_key
+
+        async def add(session: AsyncSession) -> None:
+            if customer is not None:
+                count, first_expiry = await repository.open_jobs_of(session, customer, now)
+                if count >= cap:
+                    raise too_many_open_jobs(cap, first_expiry, now)
             await repository.add_job(session, job)
+
+        async def stored(session: AsyncSession) -> bool:
+            return await repository.get_job(session, job.id) is not None
+
+        await outcome.write(self.db, add, found=stored)
         self.active.add(job)
         return job
 
@@ -118,20 +133,31 @@ class OnDemand:
         now = now or datetime.now(UTC)
         async with self.db.session() as session:
             job = await self._job(session, job_id)
-            if now > job.expire_at - SUBMIT_CUTOFF:
-                raise BadRequest("The job's upload window has closed.", code="job_expired")
-            key = ondemand_answer_key(job.id, job.created_at, miner_hotkey)
-            await repository.add_submission(
-                session,
-                Submission(
-                    job_id=job.id,
-                    job_expire_at=job.expire_at,
-                    miner_hotkey=miner_hotkey,
-                    miner_incentive=incentive,
-                    submitted_at=now,
-                    s3_path=key,
-                ),
-            )
+        if now > job.expire_at - SUBMIT_CUTOFF:
+            raise BadRequest("The job's upload window has closed.", code="job_expired")
+        key = ondemand_answer_key(job.id, job.created_at, miner_hotkey)
+        submission = Submission(
+            job_id=job.id,
+            job_expire_at=job.expire_at,
+            miner_hotkey=miner_hotkey,
+            miner_incentive=incentive,
+            submitted_at=now,
+            s3_path=key,
+        )
+
+        async def add(session: AsyncSession) -> None:
+            await repository.add_submission(session, submission)
+
+        async def stored(session: AsyncSession) -> bool:
+            return await repository.has_submission(session, job.id, miner_hotkey)
+
+        try:
+            await outcome.write(self.db, add, found=stored)
+        except Conflict:
+            # A miner whose first answer was lost in transit (a 503, a dropped reply) asks
+            # again: until its answer is in storage it gets the same key's form again.
+            if await self.answers.exists(key, deadline=STORAGE_READ_SECONDS):
+                raise
         return self.presigner.key_upload_form(
             key,
             min_bytes=1,
@@ -208,6 +234,17 @@ class OnDemand:
             submission_view(submission, url)
             for submission, url in zip(listed, self._answer_urls(listed), strict=True)
         ]
+
+
+def too_many_open_jobs(cap: int, first_expiry: datetime | None, now: datetime) -> RateLimited:
+    wait = 1 if first_expiry is None else max(1, math.ceil((first_expiry - now).total_seconds()))
+    return RateLimited(
+        f"This key has {cap} open jobs (ONDEMAND_MAX_OPEN_JOBS_PER_KEY); "
+        "one more can be created when one expires.",
+        code="too_many_open_jobs",
+        headers={"Retry-After": str(wait)},
+        retry_after=wait,
+    )
 
 
 def apply_landed(submission: Submission, landed: Landed) -> None:

@@ -55,6 +55,20 @@ class AnswerStore:
             if errors:
                 raise ClientError({"Error": errors[0]}, "DeleteObjects")
 
+    def _exists(self, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return False
+            raise
+        return True
+
+    async def exists(self, key: str, *, deadline: float = STORAGE_DEADLINE_SECONDS) -> bool:
+        """Whether an answer landed at `key`."""
+        return await self._bounded(deadline, self._exists, key)
+
     async def landed(self, prefix: str, *, deadline: float = STORAGE_DEADLINE_SECONDS) -> Landed:
         return await self._bounded(deadline, self._list, prefix)
 

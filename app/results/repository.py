@@ -35,3 +35,19 @@ async def all_results(session: AsyncSession) -> Sequence[ValidationResult]:
 
 async def newest_update(session: AsyncSession) -> datetime | None:
     return await session.scalar(select(func.max(ValidationResult.updated_at)))
+
+
+async def published_at(
+    session: AsyncSession, validator_hotkey: str, miners: Sequence[str], at: datetime
+) -> bool:
+    """Whether some of `miners` still hold the score this validator published at `at`."""
+    query = (
+        select(ValidationResult.miner_hotkey)
+        .where(
+            ValidationResult.miner_hotkey.in_(miners),
+            ValidationResult.validator_hotkey == validator_hotkey,
+            ValidationResult.updated_at == at,
+        )
+        .limit(1)
+    )
+    return (await session.scalar(query)) is not None

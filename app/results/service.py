@@ -6,7 +6,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from app.db import Database
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import Database, outcome
 from app.metagraph import Neuron
 from app.periodic import Periodic
 from app.results import repository
@@ -14,6 +16,12 @@ from app.results.schemas import Result
 
 # How often the newest score's time is re-read for /metrics (scores from other replicas).
 NEWEST_REFRESH_SECONDS = 15.0
+# Publishers naming the same miners wait on each other's row locks; the write may take
+# this long so PostgreSQL queues them instead of the app giving up (its deadlock_timeout
+# is 1 s: a shorter deadline would give up before it even looked for a deadlock).
+UPSERT_DEADLINE_SECONDS = 10.0
+# Finding out an unknown commit comes on top of the write's deadline.
+UPSERT_TOTAL_SECONDS = UPSERT_DEADLINE_SECONDS + outcome.TOTAL_SECONDS
 
 
 def _iso(value: datetime) -> str:
@@ -41,10 +49,24 @@ class ValidationResults:
                 "score": score,
                 "updated_at": now,
             }
-            for miner, score in latest.items()
+            # Every publisher locks rows in the same order, so two never wait on each other.
+            for miner, score in sorted(latest.items())
         ]
-        async with self.db.session() as session:
+
+        async def upsert(session: AsyncSession) -> None:
             await repository.upsert(session, rows)
+
+        async def stored(session: AsyncSession) -> bool:
+            return await repository.published_at(session, publisher.hotkey, list(latest), now)
+
+        if rows:
+            await outcome.write(
+                self.db,
+                upsert,
+                found=stored,
+                deadline=UPSERT_DEADLINE_SECONDS,
+                total_seconds=UPSERT_TOTAL_SECONDS,
+            )
         if rows and (self.newest_at is None or now > self.newest_at):
             self.newest_at = now
         return len(rows)

@@ -7,11 +7,32 @@ are reached too.
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
 
 MAX_DEPTH = 4
+# Datetimes at the edges of Python's range, with offsets that overflow when moved to UTC.
+EXTREME_DATETIMES = st.sampled_from(
+    [
+        "0001-01-01T00:00:00+14:00",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-14:00",
+        "9999-12-31T23:59:59.999999Z",
+        "1969-12-31T23:59:59Z",
+        "1970-01-01T00:00:00+23:59",
+    ]
+)
+DATETIMES = st.one_of(
+    EXTREME_DATETIMES,
+    st.datetimes().map(lambda moment: moment.isoformat()),
+    st.builds(
+        lambda moment, minutes: moment.replace(tzinfo=timezone(timedelta(minutes=minutes))),
+        st.datetimes(),
+        st.integers(-1439, 1439),
+    ).map(lambda moment: moment.isoformat()),
+)
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
 )
@@ -37,12 +58,14 @@ def from_schema(
         target = root.get("components", {}).get("schemas", {}).get(name) or root.get(
             "$defs", {}
         ).get(name, {})
-        return from_schema(target, root, depth + 1, hints)
+        # Only containers count toward the depth: references and unions are free, so
+        # fields under a few of them (a job's dates, a list entry's datetimes) are reached.
+        return from_schema(target, root, depth, hints)
     for combinator in ("anyOf", "oneOf"):
         if combinator in schema:
-            return st.one_of([from_schema(s, root, depth + 1, hints) for s in schema[combinator]])
+            return st.one_of([from_schema(s, root, depth, hints) for s in schema[combinator]])
     if schema.get("allOf"):
-        return from_schema(schema["allOf"][0], root, depth + 1, hints)
+        return from_schema(schema["allOf"][0], root, depth, hints)
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     if "const" in schema:
@@ -56,6 +79,8 @@ def from_schema(
         items = from_schema(schema.get("items", {}), root, depth + 1, hints)
         high = min(schema.get("maxItems", 5), 5)
         return st.lists(items, min_size=min(schema.get("minItems", 0), high), max_size=high)
+    if kind == "string" and schema.get("format") == "date-time":
+        return st.one_of(DATETIMES, DATETIMES, _string(schema))
     if kind == "string":
         return _string(schema)
     if kind == "integer":

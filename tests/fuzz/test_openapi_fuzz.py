@@ -23,6 +23,7 @@ from bittensor.sp_core import Keypair
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from app.main import create_app
 from config import Settings
@@ -31,6 +32,8 @@ from tests.fuzz.schema_strategies import Hints, from_schema
 from tests.signing import tao_headers
 
 EXAMPLES_PER_OPERATION = 60
+# Admins and on-demand customers hold this key, so bodies behind X-API-Key are parsed too.
+FUZZ_API_KEY = "fuzz-api-key"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Endpoints that answer the same whatever is sent and carry no body to fuzz.
 SKIPPED = {("get", "/docs"), ("get", "/metrics")}
@@ -89,6 +92,22 @@ def value_hints(subnet: Subnet) -> Hints:
     }
 
 
+def nested(levels: int, opener: bytes, key: str) -> bytes:
+    """A body whose value under `key` nests `levels` arrays or objects deep."""
+    inner = b'{"a":' if opener == b"{" else b"["
+    closer = b"}" if opener == b"{" else b"]"
+    return b'{"' + key.encode() + b'":' + inner * levels + b"1" + closer * levels + b"}"
+
+
+# Deep enough to pass the parser's own limits (RecursionError at about a thousand).
+DEEP_BODIES = st.builds(
+    nested,
+    st.sampled_from([33, 200, 1500, 5000]),
+    st.sampled_from([b"[", b"{"]),
+    st.sampled_from(["entries", "job", "since", "results", "submission"]),
+)
+
+
 def raw_bodies(operation: dict[str, Any], hints: Hints) -> st.SearchStrategy[bytes]:
     junk = st.one_of(
         st.binary(max_size=200),
@@ -104,9 +123,9 @@ def raw_bodies(operation: dict[str, Any], hints: Hints) -> st.SearchStrategy[byt
     )
     schema = body_schema(operation)
     if schema is None:
-        return st.one_of(st.just(b""), junk)
+        return st.one_of(st.just(b""), junk, DEEP_BODIES)
     shaped = from_schema(schema, schema, hints=hints).map(lambda value: json.dumps(value).encode())
-    return st.one_of(shaped, shaped, junk)
+    return st.one_of(shaped, shaped, junk, DEEP_BODIES)
 
 
 def path_strategy(path: str, operation: dict[str, Any]) -> st.SearchStrategy[str]:
@@ -148,7 +167,13 @@ JUNK_AUTH = st.dictionaries(
 
 @pytest.fixture
 def fuzz_client(s3_settings: Settings) -> Iterator[TestClient]:
-    settings = s3_settings.model_copy(update={"trusted_validators": ("*",)})
+    settings = s3_settings.model_copy(
+        update={
+            "trusted_validators": ("*",),
+            "admin_api_keys": (SecretStr(FUZZ_API_KEY),),
+            "constellation_api_keys": (SecretStr(FUZZ_API_KEY),),
+        }
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 
@@ -172,6 +197,7 @@ def test_no_input_makes_a_5xx_or_a_malformed_refusal(
         "miner": subnet.miner.hotkey,
         "outsider": subnet.outsider,
         "none": None,
+        "api_key": None,
     }
 
     @settings(
@@ -198,6 +224,8 @@ def test_no_input_makes_a_5xx_or_a_malformed_refusal(
         content_type: str | None,
     ) -> None:
         headers = dict(junk)
+        if signer == "api_key":
+            headers["X-API-Key"] = FUZZ_API_KEY
         keypair = signers[signer]
         if keypair is not None and scheme == "tao":
             headers = tao_headers(keypair, raw)
@@ -209,3 +237,21 @@ def test_no_input_makes_a_5xx_or_a_malformed_refusal(
         assert_well_formed(response)
 
     fuzz()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"), OPERATIONS, ids=[f"{m.upper()} {p}" for m, p, _ in OPERATIONS]
+)
+def test_a_body_nested_thousands_deep_is_a_4xx_for_every_caller(
+    fuzz_client: TestClient, subnet: Subnet, method: str, path: str, operation: dict[str, Any]
+) -> None:
+    target = path.replace("{job_id}", "00000000-0000-0000-0000-000000000000")
+    for opener in (b"[", b"{"):
+        raw = nested(5000, opener, "entries")
+        for headers in (
+            {"X-API-Key": FUZZ_API_KEY},
+            http_auth.sign(subnet.validator.hotkey, method=method.upper(), path=target, body=raw),
+            tao_headers(subnet.miner.hotkey, raw),
+        ):
+            response = fuzz_client.request(method.upper(), target, content=raw, headers=headers)
+            assert_well_formed(response)

@@ -119,7 +119,7 @@ def insert_job(client: TestClient, **values: Any) -> str:
         services = services_of(client)
         async with services.db.session() as session:
             session.add(job)
-        await services.ondemand.active.refresh()
+        await services.ondemand.active.reload()
 
     on_app_loop(client, write)
     return job.id

@@ -156,9 +156,18 @@ def test_server_sets_hotkey_time_and_path_whatever_the_body_says(
     assert datetime.fromisoformat(entry["submitted_at"]).utcoffset() == timedelta(0)
 
 
-def test_second_submission_to_a_job_is_409(od_client: TestClient, subnet: Subnet) -> None:
+def test_a_repeat_before_the_answer_landed_gets_the_same_keys_form_and_409_after(
+    od_client: TestClient, subnet: Subnet
+) -> None:
     job_id = create_job(od_client)
-    assert submit(od_client, subnet, job_id).status_code == 200
+    first = submit(od_client, subnet, job_id)
+    assert first.status_code == 200
+    repeat = submit(od_client, subnet, job_id)
+    assert repeat.status_code == 200, repeat.text
+    form = repeat.json()["presigned_post_upload_data"]
+    assert form["fields"]["key"] == first.json()["presigned_post_upload_data"]["fields"]["key"]
+    assert count_rows(od_client, Submission) == 1
+    assert answer_upload(form["url"], form["fields"], b'{"data": []}') == 204
     again = submit(od_client, subnet, job_id)
     assert again.status_code == 409
     assert again.json()["code"] == "already_submitted"

@@ -34,7 +34,7 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @contextlib.contextmanager
-def bench_database(work: Path) -> Iterator[tuple[str, str]]:
+def bench_database(work: Path, label: str = "bench") -> Iterator[tuple[str, str]]:
     """A fresh PostgreSQL database on 127.0.0.1:5432 (dropped after), else a SQLite file."""
     import asyncpg
 
@@ -50,7 +50,7 @@ def bench_database(work: Path) -> Iterator[tuple[str, str]]:
         asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"bench: no PostgreSQL at 127.0.0.1:5432 ({exc}); on-demand rows use SQLite")
-        yield f"sqlite+aiosqlite:///{work / 'bench.sqlite3'}", "SQLite"
+        yield f"sqlite+aiosqlite:///{work / f'{label}.sqlite3'}", "SQLite"
         return
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", "PostgreSQL"

@@ -16,7 +16,7 @@ import time
 from functools import lru_cache
 from typing import Literal
 
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import quotas as chosen
@@ -34,7 +34,7 @@ Store = MemoryStore | RedisStore
 LimitScope = Literal[
     "ip", "miner", "validator", "ondemand_poll", "ondemand_failures", "file_uploads", "trusted"
 ]
-HotkeyKind = Literal["miner", "validator", "ondemand_poll", "ondemand_failures"]
+HotkeyKind = Literal["ondemand_failures"]
 
 # Operators' probes are never limited: behind a proxy that hides client addresses every
 # request shares one IP, and a limited health check would take the instance out of service.
@@ -50,10 +50,6 @@ WHO = {
     "file_uploads": "this miner hotkey's upload URLs",
     "trusted": "this trusted validator hotkey",
 }
-
-
-def parse_limits(value: str) -> tuple[RateLimitItem, ...]:
-    return tuple(parse_many(value)) if value else ()
 
 
 @lru_cache(maxsize=64)
@@ -87,14 +83,12 @@ class RateLimits:
         self._owns_store = store is None
         self.store: Store = store if store is not None else store_for(settings)
         self.fail_open = settings.rate_limit_fail_open
-        self.items: dict[LimitScope, tuple[RateLimitItem, ...]] = {
-            "ip": parse_limits(settings.rate_limit_ip),
-            "miner": parse_limits(settings.rate_limit_miner),
-            "validator": parse_limits(settings.rate_limit_validator),
-            "ondemand_poll": parse_limits(settings.rate_limit_ondemand_poll),
-            "ondemand_failures": parse_limits(settings.rate_limit_ondemand_failures),
+        # Signed requests' quotas are chosen per request by app/quotas.py; these two are
+        # counted outside that step (before any signature work, and after a failed submit).
+        self.quotas: dict[LimitScope, tuple[Quota, ...]] = {
+            "ip": quotas(chosen.parsed(settings.rate_limit_ip)),
+            "ondemand_failures": quotas(chosen.parsed(settings.rate_limit_ondemand_failures)),
         }
-        self.quotas = {scope: quotas(items) for scope, items in self.items.items()}
         self._next_fail_open_log = 0.0
 
     def counter(self, scope: LimitScope, identity: str) -> Counter | None:

@@ -1,8 +1,8 @@
 """The shared backend behind rate limits and replay protection (RATE_LIMIT_STORAGE).
 
-Every call to Redis is bounded: short socket timeouts, one retry (a pooled connection
-may have died with a restarted Redis), and a hard deadline around the whole call, so a
-Redis that is down or silent turns into a clear 503 in about a second, never a hang.
+Every call to Redis is bounded: short socket timeouts (app/resp.py) and a hard deadline
+around the whole call, so a Redis that is down or silent turns into a clear 503 in about
+a second, never a hang.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from app.errors import Unavailable
@@ -29,18 +26,6 @@ RETRY_AFTER_SECONDS = 5
 # An outage fails every request; one log line per interval says why without flooding.
 LOG_INTERVAL_SECONDS = 30.0
 _next_log = 0.0
-
-
-def redis_options() -> dict[str, object]:
-    return {
-        "socket_timeout": SOCKET_TIMEOUT_SECONDS,
-        "socket_connect_timeout": SOCKET_TIMEOUT_SECONDS,
-        "retry": Retry(NoBackoff(), 1),
-    }
-
-
-def redis_pool(url: str) -> aioredis.ConnectionPool:
-    return aioredis.ConnectionPool.from_url(url, **redis_options())
 
 
 class StoreUnavailable(Unavailable):

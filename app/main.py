@@ -25,6 +25,7 @@ from app.metrics import install_metrics
 from app.middleware import BodySizeLimit, CollapseSlashes
 from app.ondemand import routes as ondemand
 from app.ondemand.service import OnDemand
+from app.ops.heap import settle_after_startup
 from app.ops.readiness import Readiness
 from app.ops.requests import RequestLog
 from app.results import routes as results
@@ -162,8 +163,13 @@ def create_app(
     s3_client: BaseClient | None = None,
     replay_store: ReplayStore | None = None,
     first_routers: Sequence[APIRouter] = (),
+    settle_heap: bool = False,
 ) -> FastAPI:
-    """The service's app; `first_routers` match before its own routes (the dev /docs)."""
+    """The service's app; `first_routers` match before its own routes (the dev /docs).
+
+    `settle_heap` freezes what startup built out of the garbage collector's passes
+    (app/ops/heap.py): for a serving worker, not for tests that build many apps.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -188,6 +194,8 @@ def create_app(
         services.housekeeping.start()
         if isinstance(services.metagraph.source, FileSource):
             await wait_for_first_snapshot(services.metagraph, FILE_STARTUP_WAIT_SECONDS)
+        if settle_heap:
+            settle_after_startup()
         try:
             yield
         finally:

@@ -47,7 +47,7 @@ def app_from_environment():  # type: ignore[no-untyped-def]
     """ASGI factory for uvicorn workers."""
     from app.main import create_app
 
-    return create_app(settings_from_environment())
+    return create_app(settings_from_environment(), settle_heap=True)
 
 
 def serve(settings: Settings, *, workers: int = 1, app_factory: str = APP_FACTORY) -> int:

@@ -143,14 +143,14 @@ class RedisStore:
                 await self.horizon()
 
     async def horizon(self) -> float:
-        async with bounded("replay"):
+        with bounded("replay"):
             value = await self._horizon([HORIZON_KEY], [])
         return int(value) / 1_000_000  # type: ignore[arg-type]
 
     async def count(self, counter: Counter, *, dry: bool = False) -> Verdict:
         now = now_ms()
         keys, args = _quota_args(counter, now)
-        async with bounded("rate limit"):
+        with bounded("rate limit"):
             result = await self._count(keys, [now, "1" if dry else "0", *args])
         if result != 1:
             return limited(counter, int(result[1]), int(result[2]), int(result[3]), now)
@@ -160,7 +160,7 @@ class RedisStore:
         now = now_ms()
         keys, args = _quota_args(counter, now)
         signed = "" if claim.signed_at is None else round(claim.signed_at * 1_000_000)
-        async with bounded("replay"):
+        with bounded("replay"):
             result = await self._admit(
                 [HORIZON_KEY, claim.redis_key(), *keys], [now, signed, max(1, claim.ttl_ms), *args]
             )
@@ -174,7 +174,7 @@ class RedisStore:
         return limited(counter, int(result[1]), int(result[2]), int(result[3]), now)
 
     async def give_back(self, ticket: Ticket) -> None:
-        async with bounded("replay"):
+        with bounded("replay"):
             await self._give_back([ticket.claim or "", *ticket.counted], [])
 
     async def close(self) -> None:

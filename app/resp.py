@@ -3,9 +3,13 @@
 Each signed request sends one or two script calls. redis-py spends about 120 µs of CPU
 per call (a pooled connection checked out and back, its parser, its retry wrapper); here a
 call is one write to a shared connection and a future that the reply resolves, so any
-number of concurrent requests share one socket and Redis sees them pipelined. A call that
-times out on a connection silent for as long drops it, and the next call connects again; a
-call that finds its connection closed (Redis restarted) is sent once more on a new one.
+number of concurrent requests share one socket and Redis sees them pipelined.
+
+Deadlines cost no timer per call: each connection has one watchdog, armed while calls
+wait. It gives up a connection that has been silent for SOCKET_TIMEOUT_SECONDS (every call
+waiting on it fails, and the next call connects again) and fails a call still unanswered
+at its deadline (CALL_DEADLINE_SECONDS after it was made, its retry included). A call that
+finds its connection closed (Redis restarted) is sent once more on a new one.
 """
 
 from __future__ import annotations
@@ -13,13 +17,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ssl
-import time
 from collections import deque
 from urllib.parse import unquote, urlsplit
 
 from redis.exceptions import ResponseError
 
-from app.stores import SOCKET_TIMEOUT_SECONDS
+from app.stores import CALL_DEADLINE_SECONDS, SOCKET_TIMEOUT_SECONDS
 
 Arg = str | int | bytes
 Reply = int | bytes | str | None | list["Reply"]
@@ -76,9 +79,13 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiting: deque[asyncio.Future[Reply | ReplyError]] = deque()
+        # Each call's future and its deadline (monotonic), in the order Redis answers.
+        self.waiting: deque[tuple[asyncio.Future[Reply | ReplyError], float]] = deque()
         self.lost = False
-        self.last_reply = time.monotonic()
+        self.loop = asyncio.get_running_loop()
+        # Since when the connection owes a reply without having sent one (loop time).
+        self.quiet_since = self.loop.time()
+        self.watchdog: asyncio.TimerHandle | None = None
         # Commands of one turn of the event loop go out in one write: one system call for
         # every request that reached Redis in that turn.
         self.outgoing: list[bytes] = []
@@ -87,7 +94,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        self.last_reply = time.monotonic()
+        self.quiet_since = self.loop.time()
         self.buffer += data
         pos = 0
         while self.waiting:
@@ -99,8 +106,8 @@ class _Connection(asyncio.Protocol):
                 self.abort(ConnectionError(str(exc)))
                 return
             pos = pos_after
-            future = self.waiting.popleft()
-            if not future.done():  # a caller that timed out has gone
+            future = self.waiting.popleft()[0]
+            if not future.done():  # a caller past its deadline has gone
                 future.set_result(value)
         if pos:
             del self.buffer[:pos]
@@ -108,16 +115,40 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.abort(ConnectionError(f"Redis closed the connection ({exc or 'end of stream'})"))
 
-    def send(self, args: tuple[Arg, ...]) -> asyncio.Future[Reply | ReplyError]:
+    def send(self, args: tuple[Arg, ...], deadline: float) -> asyncio.Future[Reply | ReplyError]:
         if self.lost or self.transport is None:
             raise ConnectionError("the Redis connection is closed")
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         future: asyncio.Future[Reply | ReplyError] = loop.create_future()
-        self.waiting.append(future)
+        if not self.waiting:
+            self.quiet_since = loop.time()
+        self.waiting.append((future, deadline))
+        if self.watchdog is None:
+            self.watchdog = loop.call_at(
+                min(deadline, self.quiet_since + SOCKET_TIMEOUT_SECONDS), self._watch
+            )
         if not self.outgoing:
             loop.call_soon(self._flush)
         self.outgoing.append(encode(args))
         return future
+
+    def _watch(self) -> None:
+        self.watchdog = None
+        if self.lost or not self.waiting:
+            return
+        loop = self.loop
+        now = loop.time()
+        if now - self.quiet_since >= SOCKET_TIMEOUT_SECONDS:
+            self.abort(ConnectionError("Redis did not answer in time"))
+            return
+        # A connection that answers is merely slow: only calls past their deadline fail;
+        # their replies, when they come, are read and dropped in order.
+        for future, deadline in self.waiting:
+            if deadline <= now and not future.done():
+                future.set_exception(TimeoutError("Redis did not answer before the deadline"))
+        pending = [deadline for future, deadline in self.waiting if not future.done()]
+        wake = self.quiet_since + SOCKET_TIMEOUT_SECONDS
+        self.watchdog = loop.call_at(min([wake, *pending]), self._watch)
 
     def _flush(self) -> None:
         data, self.outgoing = b"".join(self.outgoing), []
@@ -126,8 +157,11 @@ class _Connection(asyncio.Protocol):
 
     def abort(self, error: Exception) -> None:
         self.lost = True
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
         while self.waiting:
-            future = self.waiting.popleft()
+            future = self.waiting.popleft()[0]
             if not future.done():
                 future.set_exception(error)
         if self.transport is not None:
@@ -157,13 +191,13 @@ class RespClient:
         self._connection: _Connection | None = None
         self._connecting = asyncio.Lock()
 
-    async def _connect(self) -> _Connection:
+    async def _connect(self, deadline: float) -> _Connection:
         async with self._connecting:
             current = self._connection
             if current is not None and not current.lost:
                 return current
             loop = asyncio.get_running_loop()
-            async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
+            async with asyncio.timeout_at(min(deadline, loop.time() + SOCKET_TIMEOUT_SECONDS)):
                 if self._unix is not None:
                     _, connection = await loop.create_unix_connection(_Connection, self._unix)
                 else:
@@ -171,7 +205,7 @@ class RespClient:
                         _Connection, self._host, self._port, ssl=self._ssl
                     )
                 for command in self._setup:
-                    reply = await connection.send(command)
+                    reply = await connection.send(command, deadline)
                     if isinstance(reply, ReplyError):
                         connection.abort(ConnectionError("Redis refused the connection setup"))
                         raise reply
@@ -179,35 +213,19 @@ class RespClient:
             return connection
 
     async def execute(self, *args: Arg) -> Reply:
+        """One command's reply; TimeoutError or ConnectionError by its deadline at the latest."""
+        deadline = asyncio.get_running_loop().time() + CALL_DEADLINE_SECONDS
         connection = self._connection
         if connection is None or connection.lost:
-            connection = await self._connect()
+            connection = await self._connect(deadline)
         try:
-            reply = await self._call(connection, args)
+            reply = await connection.send(args, deadline)
         except ConnectionError:
             # A connection that died with a restarted Redis: once more, on a new one.
-            reply = await self._call(await self._connect(), args)
+            reply = await (await self._connect(deadline)).send(args, deadline)
         if isinstance(reply, ReplyError):
             raise reply
         return reply
-
-    @staticmethod
-    async def _call(connection: _Connection, args: tuple[Arg, ...]) -> Reply | ReplyError:
-        future = connection.send(args)
-        try:
-            async with asyncio.timeout(SOCKET_TIMEOUT_SECONDS):
-                return await future
-        except TimeoutError:
-            # A busy event loop can run the deadline before the waiting task, though the
-            # reply has come: it is still the answer.
-            if future.done() and not future.cancelled() and future.exception() is None:
-                return future.result()
-            # Only a connection that has been silent all along is given up (with every call
-            # waiting on it); one that answers is merely slow, and the others' replies on it
-            # still come in order.
-            if time.monotonic() - connection.last_reply >= SOCKET_TIMEOUT_SECONDS:
-                connection.abort(ConnectionError("Redis did not answer in time"))
-            raise
 
     async def close(self) -> None:
         if self._connection is not None:

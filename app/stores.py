@@ -1,17 +1,15 @@
 """The shared backend behind rate limits and replay protection (RATE_LIMIT_STORAGE).
 
-Every call to Redis is bounded: short socket timeouts (app/resp.py) and a hard deadline
-around the whole call, so a Redis that is down or silent turns into a clear 503 in about
-a second, never a hang.
+Every call to Redis is bounded: a connection silent for SOCKET_TIMEOUT_SECONDS is given
+up and each call has a deadline, its retry included (app/resp.py), so a Redis that is down
+or silent turns into a clear 503 in about a second, never a hang.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 from redis.exceptions import RedisError
 
@@ -38,15 +36,24 @@ class StoreUnavailable(Unavailable):
         )
 
 
-@asynccontextmanager
-async def bounded(what: str) -> AsyncIterator[None]:
-    """Runs a store call under the deadline; any failure of the store is a 503."""
-    try:
-        async with asyncio.timeout(CALL_DEADLINE_SECONDS):
-            yield
-    except (RedisError, OSError, TimeoutError) as exc:
-        log_outage(what, exc)
-        raise StoreUnavailable(what) from exc
+class bounded:
+    """`with bounded("replay"):` turns any failure of a store call (each bounded by its
+    deadline) into a 503. A class, not a generator: it wraps every signed request."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, RedisError | OSError | TimeoutError):
+            log_outage(self.what, exc)
+            raise StoreUnavailable(self.what) from exc
 
 
 def log_outage(what: str, exc: BaseException) -> None:

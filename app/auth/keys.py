@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bittensor.sp_core import CRYPTO_SR25519, ss58_decode, verify
 
-from s3auth_client.ss58 import is_ss58
+from s3auth_client.ss58 import is_ss58 as _is_ss58
 
 __all__ = [
     "SIGNATURE_BYTES",
@@ -24,8 +26,18 @@ PUBLIC_KEY_BYTES = 32
 # message, so anyone could sign as that "hotkey". Non-canonical encodings of the
 # identity are already refused by the decoder (tests/auth/test_weak_keys.py pins that).
 IDENTITY_ENCODING = bytes(PUBLIC_KEY_BYTES)
+# The same few hundred hotkeys and coldkeys arrive again and again: their checks are
+# remembered (a bounded cache, so addresses nobody registered cannot grow it).
+KNOWN_ADDRESSES = 8192
 
 
+@lru_cache(maxsize=KNOWN_ADDRESSES)
+def is_ss58(address: str) -> bool:
+    """True for a well-formed SS58 address (checksum included)."""
+    return _is_ss58(address)
+
+
+@lru_cache(maxsize=KNOWN_ADDRESSES)
 def public_key_is_weak(address: str) -> bool:
     """True for a hotkey whose signatures anyone can forge (an address that does not
     decode is not weak: no signature verifies for it anyway)."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from urllib.parse import urlsplit
 
 import pytest
 
-from app.resp import ReplyError, RespClient, Script, _Incomplete, encode, parse
+from app.resp import ReplyError, RespClient, Script, _Connection, _Incomplete, encode, parse
+from app.stores import CALL_DEADLINE_SECONDS, SOCKET_TIMEOUT_SECONDS
 from tests.redis_server import RedisServer
+from tests.tcp_proxy import TcpProxy
 
 
 def test_replies_are_parsed_whole_or_not_at_all() -> None:
@@ -60,3 +64,74 @@ def test_a_restarted_redis_is_reached_again_on_a_new_connection(
             await client.close()
 
     assert asyncio.run(scenario()) == "PONG"
+
+
+def _proxied(redis_url: str) -> TcpProxy:
+    parts = urlsplit(redis_url)
+    return TcpProxy(parts.hostname or "127.0.0.1", parts.port or 6379)
+
+
+class _Wire(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = b""
+        self.aborted = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.sent += bytes(data)
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+def test_a_slow_connection_fails_only_the_calls_past_their_deadline() -> None:
+    """Redis keeps talking (a reply trickles in) but too late for the first call: that
+    call fails at its deadline, the connection is kept, and the next call gets its reply."""
+
+    async def scenario() -> tuple[object, float, object, bool]:
+        loop = asyncio.get_running_loop()
+        connection = _Connection()
+        wire = _Wire()
+        connection.connection_made(wire)
+        started = loop.time()
+        late = connection.send(("PING",), started + 0.3)
+        ended: list[float] = []
+        late.add_done_callback(lambda _: ended.append(loop.time() - started))
+        kept = connection.send(("ECHO", "kept"), started + 5)
+        for _ in range(6):  # 0.6 s of a reply arriving a byte at a time
+            await asyncio.sleep(0.1)
+            if not late.done():
+                connection.data_received(b"+PO"[: 1 + int(loop.time() - started > 0.2)])
+        connection.data_received(b"NG\r\n$4\r\nkept\r\n")
+        late_outcome = type(late.exception()).__name__
+        return late_outcome, ended[0], await kept, wire.aborted
+
+    late_outcome, seconds, kept, aborted = asyncio.run(scenario())
+    assert late_outcome == "TimeoutError"
+    assert 0.3 <= seconds < 0.45
+    assert kept == b"kept"
+    assert not aborted
+
+
+def test_a_silent_connection_is_given_up_and_the_next_call_connects_again(
+    shared_redis: str,
+) -> None:
+    async def scenario() -> tuple[list[object], float, bool]:
+        proxy = await _proxied(shared_redis).start()
+        client = RespClient(f"redis://127.0.0.1:{proxy.port}")
+        try:
+            await client.execute("PING")
+            first = client._connection
+            proxy.hold()  # the open connection's replies stop; new connections flow
+            started = time.monotonic()
+            replies = await asyncio.gather(*(client.execute("PING") for _ in range(5)))
+            seconds = time.monotonic() - started
+            return list(replies), seconds, client._connection is not first
+        finally:
+            await client.close()
+            await proxy.stop()
+
+    replies, seconds, reconnected = asyncio.run(scenario())
+    assert replies == ["PONG"] * 5
+    assert reconnected
+    assert SOCKET_TIMEOUT_SECONDS - 0.05 <= seconds < CALL_DEADLINE_SECONDS

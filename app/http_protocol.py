@@ -10,7 +10,9 @@ descriptors, after which every request fails. This protocol:
   the connection opened or the request's first byte (idle keep-alive connections are
   closed by uvicorn after `timeout_keep_alive`);
 - answers a connection beyond `max_connections` with 503 at once and closes it, so the
-  descriptor is freed and the limit is reached long before the process's own.
+  descriptor is freed and the limit is reached long before the process's own;
+- sends a response's head together with its first body bytes: uvicorn writes them apart,
+  two system calls and two packets for every answer, each waking the client.
 
 `configure(settings)` sets the limits once per process, before uvicorn opens its socket.
 """
@@ -20,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from config import Settings
 
@@ -74,6 +77,72 @@ HEADERS_TOO_LARGE = _answer(
     f"{MAX_HEADER_COUNT} headers.",
     "headers_too_large",
 )
+
+
+class _HeadCatcher:
+    """The transport, as uvicorn sees it while it writes a response head."""
+
+    __slots__ = ("head",)
+
+    def __init__(self) -> None:
+        self.head = b""
+
+    def write(self, data: bytes) -> None:
+        self.head += data
+
+
+class _HeadFirst:
+    """The transport, as uvicorn sees it while it writes the first body bytes."""
+
+    __slots__ = ("head", "transport")
+
+    def __init__(self, transport: asyncio.Transport, head: bytes) -> None:
+        self.transport = transport
+        self.head = head
+
+    def write(self, data: bytes) -> None:
+        head, self.head = self.head, b""
+        self.transport.write(head + data if head else data)
+
+    def close(self) -> None:
+        if self.head:
+            self.write(b"")
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's request cycle, holding the response head until the body's first bytes."""
+
+    held_head: bytes | None = None
+
+    async def send(self, message: Any) -> None:
+        kind = message["type"]
+        if kind == "http.response.start" and not self.response_started:
+            transport, catcher = self.transport, _HeadCatcher()
+            self.transport = catcher  # type: ignore[assignment]
+            try:
+                await super().send(message)
+            finally:
+                self.transport = transport
+            if catcher.head:
+                self.held_head = catcher.head
+            return
+        if kind == "http.response.body" and self.held_head is not None:
+            transport, head = self.transport, self.held_head
+            self.held_head = None
+            first = _HeadFirst(transport, head)
+            self.transport = first  # type: ignore[assignment]
+            try:
+                await super().send(message)
+            finally:
+                self.transport = transport
+                if first.head and not self.disconnected:
+                    transport.write(first.head)  # nothing was written: the head alone
+            return
+        await super().send(message)
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
@@ -148,6 +217,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._awaiting_head = False
         self._received_in_head = 0
         super().on_headers_complete()
+        if type(self.cycle) is RequestResponseCycle:
+            # uvicorn builds the cycle itself; its task has not run yet, so swapping the
+            # class (a subclass with no state of its own) changes only how it writes.
+            self.cycle.__class__ = OneWriteCycle
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

@@ -101,7 +101,10 @@ class Settings(BaseSettings):
     # A request's line, headers and body must arrive within this after its first byte
     # (or after the connection opened); idle kept-alive connections close after this too.
     header_timeout_seconds: float = Field(10, gt=0, le=300)
-    keep_alive_seconds: int = Field(5, ge=1, le=300)
+    # Longer than clients keep idle connections (httpx 5 s, aiohttp 15 s), so a client's
+    # reuse never meets the server's close: at 5 s, a miner polling every 5 s over httpx
+    # sometimes sent its poll on a connection the server was closing, and got no answer.
+    keep_alive_seconds: int = Field(30, ge=1, le=300)
 
     @field_validator("sources", mode="before")
     @classmethod

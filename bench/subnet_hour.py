@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import multiprocessing
-import os
 import secrets
 import tempfile
 import time
@@ -55,6 +54,8 @@ from bench.hour_plan import (
 )
 from bench.ondemand import bench_database
 from bench.profile import flame_graph
+from bench.rate_floor import measure as measure_floor
+from bench.rate_floor import process_cpu_seconds
 from bench.server import ServiceProcess
 from config import Settings
 from s3auth_client.tao import tao_message
@@ -341,6 +342,7 @@ def figures(parts: list[dict[str, Any]], cpu: float, redis_cpu: float) -> dict[s
 
 
 def render(result: dict[str, Any]) -> str:
+    floor = result["floor"]
     lines = [
         "| route | requests | refused | p50 ms | p99 ms |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -356,15 +358,16 @@ def render(result: dict[str, Any]) -> str:
         f"({result['worker_core_share_percent']}% of one core); Redis: "
         f"{result['redis_cpu_seconds_per_simulated_hour']} s",
         f"subnets one worker could carry at a full core: {result['subnets_per_worker']}",
+        f"the floor at this rate ({floor['rate_per_second']} requests/s, one at a time): "
+        f"GET /livez {floor['livez_cpu_us_at_rate']} µs of CPU each "
+        f"({floor['livez_cpu_us_back_to_back']} µs back to back), an idle worker "
+        f"{floor['idle_core_percent']}% of a core: "
+        f"{floor['floor_cpu_seconds_per_simulated_hour']} s per simulated hour for the hour's "
+        "requests if every one cost what /livez does",
         f"driver lag p99 (calls sent late against the schedule): "
         f"{result['driver_lag_p99_seconds']} s",
     ]
     return "\n".join(lines)
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -436,6 +439,16 @@ def main(argv: list[str]) -> int:
             timeout=30,
         )
         published.raise_for_status()
+        planned = sum(
+            len(e.calls) for e in plan(list(members), args.entries) if e.at < args.minutes * 60
+        )
+        floor = measure_floor(
+            port,
+            service.pid,
+            rate=planned / (args.minutes * 60 / args.compress),
+            requests_per_hour=round(planned * 60 / args.minutes),
+            compress=args.compress,
+        )
         start_at = time.time() + START_DELAY_SECONDS
         shares = [
             Share(n, args.processes, service.base_url, args.compress, start_at,
@@ -460,6 +473,7 @@ def main(argv: list[str]) -> int:
         wall = time.time() - start_at
         per_hour = 60 / args.minutes
         result = figures(parts, cpu * per_hour, redis_cpu * per_hour)
+        result["floor"] = floor
         if result["honest_refused"]:
             tail = (work / "service.log").read_text(errors="replace").splitlines()[-15:]
             print("service log, last lines:\n" + "\n".join(tail), flush=True)

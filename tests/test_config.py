@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx2
 import pytest
 from pydantic import ValidationError
 
@@ -21,6 +22,19 @@ def test_defaults_match_the_contract() -> None:
     assert (settings.upload_min_bytes, settings.upload_max_bytes) == (1024, 5368709120)
     assert settings.rate_limit_storage == "memory://"
     assert settings.replay_protection is True
+
+
+# How long clients keep an idle connection for reuse: httpx's default keepalive_expiry and
+# aiohttp's default keepalive_timeout.
+HTTPX_IDLE_SECONDS = httpx2.Limits().keepalive_expiry or 0.0
+AIOHTTP_IDLE_SECONDS = 15.0
+
+
+def test_kept_alive_connections_outlast_the_clients_own_idle_expiry() -> None:
+    # A server that closes an idle connection no later than the client gives it up races
+    # the client's next request on it (a poll every 5 s over httpx): the request is lost.
+    keep_alive = Settings(_env_file=None).keep_alive_seconds
+    assert keep_alive > max(HTTPX_IDLE_SECONDS, AIOHTTP_IDLE_SECONDS)
 
 
 def test_access_log_is_on_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:

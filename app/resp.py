@@ -79,7 +79,7 @@ class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        # Each call's future and its deadline (monotonic), in the order Redis answers.
+        # Each call's future and its deadline (loop time), in the order Redis answers.
         self.waiting: deque[tuple[asyncio.Future[Reply | ReplyError], float]] = deque()
         self.lost = False
         self.loop = asyncio.get_running_loop()

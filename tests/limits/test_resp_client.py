@@ -7,6 +7,7 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+import uvloop
 
 from app.resp import ReplyError, RespClient, Script, _Connection, _Incomplete, encode, parse
 from app.stores import CALL_DEADLINE_SECONDS, SOCKET_TIMEOUT_SECONDS
@@ -135,3 +136,30 @@ def test_a_silent_connection_is_given_up_and_the_next_call_connects_again(
     assert replies == ["PONG"] * 5
     assert reconnected
     assert SOCKET_TIMEOUT_SECONDS - 0.05 <= seconds < CALL_DEADLINE_SECONDS
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_a_loop_held_up_past_the_timeout_keeps_a_connection_whose_reply_came(
+    shared_redis: str, loop_kind: str
+) -> None:
+    """The reply arrives while the loop is blocked and the watchdog is overdue: once the
+    loop runs again the reply is read and the connection kept, on both event loops."""
+
+    async def scenario() -> tuple[object, bool]:
+        client = RespClient(shared_redis)
+        try:
+            await client.execute("PING")
+            first = client._connection
+            call = asyncio.ensure_future(client.execute("ECHO", "late but here"))
+            await asyncio.sleep(0)  # the command is written
+            await asyncio.sleep(0)
+            # The loop held up: no reads, no timers.
+            time.sleep(SOCKET_TIMEOUT_SECONDS + 0.2)  # noqa: ASYNC251
+            return await call, client._connection is first
+        finally:
+            await client.close()
+
+    runner = uvloop.run if loop_kind == "uvloop" else asyncio.run
+    reply, same_connection = runner(scenario())
+    assert reply == b"late but here"
+    assert same_connection

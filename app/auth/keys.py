@@ -27,20 +27,34 @@ PUBLIC_KEY_BYTES = 32
 # identity are already refused by the decoder (tests/auth/test_weak_keys.py pins that).
 IDENTITY_ENCODING = bytes(PUBLIC_KEY_BYTES)
 # The same few hundred hotkeys and coldkeys arrive again and again: their checks are
-# remembered (a bounded cache, so addresses nobody registered cannot grow it).
+# remembered in bounded caches. Only strings of an address's length are remembered, so
+# nobody can fill the caches with long header values (an SS58 address is 47-48 characters).
 KNOWN_ADDRESSES = 8192
+MAX_ADDRESS_LENGTH = 64
 
 
 @lru_cache(maxsize=KNOWN_ADDRESSES)
-def is_ss58(address: str) -> bool:
-    """True for a well-formed SS58 address (checksum included)."""
+def _remembered_is_ss58(address: str) -> bool:
     return _is_ss58(address)
 
 
-@lru_cache(maxsize=KNOWN_ADDRESSES)
+def is_ss58(address: str) -> bool:
+    """True for a well-formed SS58 address (checksum included)."""
+    if len(address) > MAX_ADDRESS_LENGTH:
+        return False
+    return _remembered_is_ss58(address)
+
+
 def public_key_is_weak(address: str) -> bool:
     """True for a hotkey whose signatures anyone can forge (an address that does not
     decode is not weak: no signature verifies for it anyway)."""
+    if len(address) > MAX_ADDRESS_LENGTH:
+        return False
+    return _remembered_key_is_weak(address)
+
+
+@lru_cache(maxsize=KNOWN_ADDRESSES)
+def _remembered_key_is_weak(address: str) -> bool:
     try:
         public_key = ss58_decode(address)
     except ValueError:

@@ -9,18 +9,15 @@ average rate, plus what an idle worker burns: no route can cost less.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 LIVEZ = b"GET /livez HTTP/1.1\r\nHost: bench\r\n\r\n"
 
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# The service's CPU seconds so far (bench.server.ServiceProcess.cpu_seconds).
+CpuClock = Callable[[], float]
 
 
 def _answer(connection: socket.socket) -> None:
@@ -32,19 +29,21 @@ def _answer(connection: socket.socket) -> None:
         data += chunk
 
 
-def idle_share(pid: int, seconds: float) -> float:
+def idle_share(cpu: CpuClock, seconds: float) -> float:
     """Share of one core the worker uses with no request at all."""
-    before = process_cpu_seconds(pid)
+    before = cpu()
     time.sleep(seconds)
-    return (process_cpu_seconds(pid) - before) / seconds
+    return (cpu() - before) / seconds
 
 
-def livez_cpu_us(port: int, pid: int, rate: float | None, seconds: float, idle: float) -> float:
+def livez_cpu_us(
+    port: int, cpu: CpuClock, rate: float | None, seconds: float, idle: float
+) -> float:
     """CPU µs per `GET /livez` above the idle share, one at a time (`rate` None: back to back)."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         count = 0
-        before = process_cpu_seconds(pid)
+        before = cpu()
         started = time.perf_counter()
         while (now := time.perf_counter()) - started < seconds:
             if rate:
@@ -55,18 +54,18 @@ def livez_cpu_us(port: int, pid: int, rate: float | None, seconds: float, idle: 
             _answer(connection)
             count += 1
         wall = time.perf_counter() - started
-        used = process_cpu_seconds(pid) - before - idle * wall
+        used = cpu() - before - idle * wall
     return max(0.0, used) / max(count, 1) * 1e6
 
 
 def measure(
-    port: int, pid: int, rate: float, requests_per_hour: int, compress: float
+    port: int, cpu: CpuClock, rate: float, requests_per_hour: int, compress: float
 ) -> dict[str, Any]:
     """The floor of the hour's CPU: the idle share over its real seconds, plus `/livez`
     at the hour's rate times its requests."""
-    idle = idle_share(pid, 5.0)
-    at_rate = livez_cpu_us(port, pid, rate, 10.0, idle)
-    back_to_back = livez_cpu_us(port, pid, None, 3.0, idle)
+    idle = idle_share(cpu, 5.0)
+    at_rate = livez_cpu_us(port, cpu, rate, 10.0, idle)
+    back_to_back = livez_cpu_us(port, cpu, None, 3.0, idle)
     real_seconds = 3600 / compress
     return {
         "rate_per_second": round(rate, 1),

@@ -123,7 +123,7 @@ class ServiceProcess:
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the service (its workers included) has used so far."""
-        return sum(_cpu_seconds(pid) for pid in (self.pid, *_children(self.pid)))
+        return sum(process_cpu_seconds(pid) for pid in (self.pid, *_children(self.pid)))
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -150,7 +150,8 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of one process (0 once it has exited)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:  # a worker that exited meanwhile

@@ -55,8 +55,7 @@ from bench.hour_plan import (
 from bench.ondemand import bench_database
 from bench.profile import flame_graph
 from bench.rate_floor import measure as measure_floor
-from bench.rate_floor import process_cpu_seconds
-from bench.server import ServiceProcess
+from bench.server import ServiceProcess, process_cpu_seconds
 from config import Settings
 from s3auth_client.tao import tao_message
 from tests.redis_server import RedisServer
@@ -444,7 +443,7 @@ def main(argv: list[str]) -> int:
         )
         floor = measure_floor(
             port,
-            service.pid,
+            service.cpu_seconds,
             rate=planned / (args.minutes * 60 / args.compress),
             requests_per_hour=round(planned * 60 / args.minutes),
             compress=args.compress,

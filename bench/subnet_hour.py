@@ -56,6 +56,7 @@ from bench.ondemand import bench_database
 from bench.profile import flame_graph
 from bench.rate_floor import measure as measure_floor
 from bench.server import ServiceProcess, process_cpu_seconds
+from bench.wire import Answer, NeuronClient, NoAnswer
 from config import Settings
 from s3auth_client.tao import tao_message
 from tests.redis_server import RedisServer
@@ -158,7 +159,7 @@ def fill(value: Any, now: datetime, job_seconds: float) -> Any:
     return _iso(moments[value]) if isinstance(value, str) and value in moments else value
 
 
-def outcome(answer: httpx2.Response) -> str:
+def outcome(answer: Answer) -> str:
     """The status, and for a refusal the service's reason code."""
     if answer.status_code < 300:
         return str(answer.status_code)
@@ -180,10 +181,10 @@ class Driver:
         self.lag: list[float] = []
         self.seen: dict[int, set[str]] = defaultdict(set)
         self.tasks: set[asyncio.Task[None]] = set()
-        self.http = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(60, pool=None),
-            limits=httpx2.Limits(max_connections=256, max_keepalive_connections=256),
-        )
+        address = httpx2.URL(share.base_url)
+        self.service = NeuronClient(address.host, address.port or 80, timeout=60)
+        # Only for the answers' uploads to S3: a multipart form, a few per job.
+        self.http = httpx2.AsyncClient(timeout=60)
 
     def mine(self, owner: int) -> bool:
         return owner % self.share.count == self.share.index
@@ -209,7 +210,7 @@ class Driver:
             "X-Forwarded-For": self.members[owner].address,
         }
 
-    async def send(self, owner: int, call: Call) -> httpx2.Response | None:
+    async def send(self, owner: int, call: Call) -> Answer | None:
         body = fill(call.body, datetime.now(UTC), self.share.job_seconds)
         raw = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = self.headers(owner, raw)
@@ -217,10 +218,8 @@ class Driver:
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
         try:
-            answer = await self.http.request(
-                call.method, self.share.base_url + call.path, content=raw or None, headers=headers
-            )
-        except httpx2.HTTPError:
+            answer = await self.service.request(owner, call.method, call.path, headers, raw)
+        except NoAnswer:
             self.statuses[call.label]["no answer"] += 1  # counted as refused
             return None
         self.latency_ms[call.label].append((time.perf_counter() - started) * 1000)
@@ -237,7 +236,7 @@ class Driver:
             elif call.path == CREATE_JOB:
                 self.spawn(self.read_job_later(answer.json()["job_id"]))
 
-    def answer_new_jobs(self, uid: int, answer: httpx2.Response) -> None:
+    def answer_new_jobs(self, uid: int, answer: Answer) -> None:
         for job in answer.json()["jobs"]:
             job_id = job["id"]
             if job_id in self.seen[uid]:
@@ -278,6 +277,7 @@ class Driver:
             while self.tasks:
                 await asyncio.gather(*list(self.tasks))
         finally:
+            await self.service.aclose()
             await self.http.aclose()
         return {
             "latency_ms": dict(self.latency_ms),

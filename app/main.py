@@ -37,7 +37,7 @@ from app.storage.bucket import BucketProbe
 from app.storage.calls import StorageCalls
 from app.storage.client import make_s3_client
 from app.storage.discovery import FolderDiscovery
-from app.storage.objects import storage_http_client
+from app.storage.heads import StorageHeads
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -135,7 +135,7 @@ def build_services(
         storage=storage,
         desirability=Desirability(db),
         results=ValidationResults(db),
-        storage_http=storage_http_client(),
+        storage_heads=StorageHeads(),
         housekeeping=Housekeeping(settings, storage, db, metagraph),
         internal_presigner=internal_presigner,
         bucket=bucket,

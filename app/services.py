@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx2
 from botocore.client import BaseClient
 from fastapi import Request
 
@@ -20,6 +19,7 @@ from app.results.service import ValidationResults
 from app.storage.bucket import BucketProbe
 from app.storage.calls import StorageCalls
 from app.storage.discovery import FolderDiscovery
+from app.storage.heads import StorageHeads
 from app.storage.presign import Presigner
 from config import Settings
 
@@ -39,7 +39,7 @@ class Services:
     results: ValidationResults
     storage: StorageCalls  # where every blocking S3 call runs (app/storage/calls.py)
     # Requests the service sends to S3 itself through presigned URLs (HEAD before uploads).
-    storage_http: httpx2.AsyncClient
+    storage_heads: StorageHeads
     housekeeping: Housekeeping  # background storage passes (app/housekeeping/)
     # Signs what the service sends itself: for S3_ENDPOINT_URL (the presigner when equal).
     internal_presigner: Presigner
@@ -60,7 +60,7 @@ class Services:
         await self.readiness.close()
         await self.limits.close()
         await self.db.close()
-        await self.storage_http.aclose()
+        await self.storage_heads.aclose()
         self.s3.close()
         if self.public_s3 is not None:
             self.public_s3.close()

@@ -136,7 +136,7 @@ async def get_file_upload_url(uploader: FileUploader, services: ServicesDep) -> 
     settings = services.settings
     key = dd_file_key(uploader.hotkey, body.job_id, body.filename)
     if await object_exists(
-        services.storage_http, services.internal_presigner, key, services.bucket
+        services.storage_heads, services.internal_presigner, key, services.bucket
     ):
         raise Conflict("This file already exists; it is not uploaded again.", code="already_exists")
     expires_in = settings.upload_url_ttl_seconds

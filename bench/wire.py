@@ -11,12 +11,13 @@ its own idle connections, as every deployed client has its own HTTP client.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
+
+from app.kept_connections import KeptConnection, close_all
 
 
 class NoAnswer(Exception):
@@ -31,20 +32,6 @@ class Answer:
 
     def json(self) -> Any:
         return json.loads(self.body)
-
-
-@dataclass
-class _Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-
-    def reusable(self) -> bool:
-        # A connection the service closed while idle shows EOF: open a new one, as
-        # httpx and aiohttp do, instead of sending into it.
-        return not self.reader.at_eof() and not self.writer.is_closing()
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> tuple[Answer, bool]:
@@ -77,9 +64,9 @@ class NeuronClient:
 
     def __init__(self, host: str, port: int, *, timeout: float = 60.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
-        self._idle: dict[Hashable, list[_Connection]] = defaultdict(list)
+        self._idle: dict[Hashable, list[KeptConnection]] = defaultdict(list)
 
-    async def _connection(self, owner: Hashable) -> _Connection:
+    async def _connection(self, owner: Hashable) -> KeptConnection:
         idle = self._idle[owner]
         while idle:
             connection = idle.pop()
@@ -87,7 +74,7 @@ class NeuronClient:
                 return connection
             connection.close()
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        return _Connection(reader, writer)
+        return KeptConnection(reader, writer)
 
     async def request(
         self,
@@ -102,7 +89,7 @@ class NeuronClient:
         if body or method in ("POST", "PUT"):
             lines.append(f"Content-Length: {len(body)}")
         message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        connection: _Connection | None = None
+        connection: KeptConnection | None = None
         try:
             async with asyncio.timeout(self.timeout):
                 connection = await self._connection(owner)
@@ -122,8 +109,4 @@ class NeuronClient:
     async def aclose(self) -> None:
         connections = [c for idle in self._idle.values() for c in idle]
         self._idle.clear()
-        for connection in connections:
-            connection.close()
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                await connection.writer.wait_closed()
+        await close_all(connections)

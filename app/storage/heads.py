@@ -10,15 +10,14 @@ as httpx and botocore read them) is asked through httpx, which speaks to proxies
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import urllib.request
 from collections import defaultdict
-from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 import httpx2
 
+from app.kept_connections import KeptConnection, close_all
 from app.storage.presign import signed_host
 
 CONNECT_SECONDS = 3.0
@@ -32,19 +31,6 @@ Origin = tuple[str, str, int]  # scheme, host, port
 
 class StorageUnreachable(Exception):
     """No HTTP answer came: refused, reset, timed out or not HTTP."""
-
-
-@dataclass
-class _Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-
-    def reusable(self) -> bool:
-        # S3 closes idle connections after some seconds; one it closed shows EOF here.
-        return not self.reader.at_eof() and not self.writer.is_closing()
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 def proxied(parts: SplitResult) -> bool:
@@ -77,7 +63,8 @@ class StorageHeads:
     ) -> None:
         self.connect_seconds = connect_seconds
         self.read_seconds = read_seconds
-        self._idle: dict[Origin, list[_Connection]] = defaultdict(list)
+        self._idle: dict[Origin, list[KeptConnection]] = defaultdict(list)
+        self._direct: dict[Origin, bool] = {}
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
         self._tls: ssl.SSLContext | None = None
         self._through_proxy: httpx2.AsyncClient | None = None
@@ -85,10 +72,13 @@ class StorageHeads:
     async def status(self, url: str) -> int:
         """The HTTP status S3 answers a HEAD of `url` with; StorageUnreachable without one."""
         parts = urlsplit(url)
-        if proxied(parts):
-            return await self._status_through_proxy(url)
         scheme = parts.scheme
         origin = (scheme, parts.hostname or "", parts.port or DEFAULT_PORTS.get(scheme, 80))
+        direct = self._direct.get(origin)
+        if direct is None:  # reading the proxy settings costs about as much as the HEAD
+            direct = self._direct[origin] = not proxied(parts)
+        if not direct:
+            return await self._status_through_proxy(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = (
             f"HEAD {target} HTTP/1.1\r\nHost: {signed_host(url)}\r\n"
@@ -115,7 +105,9 @@ class StorageHeads:
         finally:
             self._slots.release()
 
-    async def _connection(self, origin: Origin, *, fresh: bool = False) -> tuple[_Connection, bool]:
+    async def _connection(
+        self, origin: Origin, *, fresh: bool = False
+    ) -> tuple[KeptConnection, bool]:
         idle = self._idle[origin]
         while idle and not fresh:
             connection = idle.pop()
@@ -130,9 +122,9 @@ class StorageHeads:
                 )
         except (OSError, TimeoutError) as error:
             raise StorageUnreachable(f"cannot connect to S3: {type(error).__name__}") from None
-        return _Connection(reader, writer), False
+        return KeptConnection(reader, writer), False
 
-    async def _exchange(self, origin: Origin, connection: _Connection, request: bytes) -> int:
+    async def _exchange(self, origin: Origin, connection: KeptConnection, request: bytes) -> int:
         try:
             async with asyncio.timeout(self.read_seconds):
                 connection.writer.write(request)
@@ -174,10 +166,6 @@ class StorageHeads:
     async def aclose(self) -> None:
         connections = [c for idle in self._idle.values() for c in idle]
         self._idle.clear()
-        for connection in connections:
-            connection.close()
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                await connection.writer.wait_closed()
+        await close_all(connections)
         if self._through_proxy is not None:
             await self._through_proxy.aclose()

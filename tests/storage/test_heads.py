@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
+import ssl
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -151,3 +155,76 @@ def test_a_configured_proxy_carries_the_heads_unless_no_proxy_names_the_host(
     assert through_proxy(seaweed, scenario) == (200, 1)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert through_proxy(seaweed, scenario) == (200, 0)
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that no default trust store knows: (cert, key) paths."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(OSError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+def test_heads_to_an_https_endpoint_verify_its_certificate_and_keep_the_connection(
+    seaweed: S3Server,
+    bucket: str,
+    stored_key: str,
+    self_signed: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SeaweedFS behind a TLS front of the test's own, as S3 on AWS is reached over https."""
+    target = urlsplit(seaweed.endpoint_url)
+    cert, key = self_signed
+    accepted = 0
+
+    async def front(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal accepted
+        accepted += 1
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            target.hostname, target.port
+        )
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+    async def scenario() -> list[int | str]:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cert, key)
+        server = await asyncio.start_server(front, "127.0.0.1", 0, ssl=tls)
+        port = server.sockets[0].getsockname()[1]
+        presigner = presigner_for(f"https://127.0.0.1:{port}", seaweed, bucket)
+        heads = StorageHeads()
+        outcomes: list[int | str] = []
+        try:
+            for name in (stored_key, "data/hotkey=5F/job/absent.parquet", stored_key):
+                try:
+                    outcomes.append(await heads.status(presigner.head_url(name, expires_in=60)))
+                except StorageUnreachable as error:
+                    outcomes.append(str(error))
+        finally:
+            await heads.aclose()
+            server.close()
+        return outcomes
+
+    for name in ("SSL_CERT_DIR", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    assert asyncio.run(scenario()) == [200, 404, 200]
+    assert accepted == 1
+    monkeypatch.delenv("SSL_CERT_FILE")
+    refused = asyncio.run(scenario())
+    assert all("SSLCertVerificationError" in str(outcome) for outcome in refused), refused

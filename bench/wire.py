@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from app.kept_connections import KeptConnection, close_all
+from app.kept_connections import IdleConnections, KeptConnection, read_head
 
 
 class NoAnswer(Exception):
@@ -36,14 +35,8 @@ class Answer:
 
 async def _read_answer(reader: asyncio.StreamReader) -> tuple[Answer, bool]:
     """One response; and whether the connection may carry another."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers: dict[str, str] = {}
-    for line in lines:
-        if line:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-    status = int(status_line.split(" ", 2)[1])
+    head = read_head(await reader.readuntil(b"\r\n\r\n"))
+    headers = head.headers
     if "content-length" in headers:
         body = await reader.readexactly(int(headers["content-length"]))
     elif headers.get("transfer-encoding", "").lower() == "chunked":
@@ -54,9 +47,8 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[Answer, bool]:
         await reader.readuntil(b"\r\n")
         body = b"".join(parts)
     else:
-        return Answer(status, headers, await reader.read()), False
-    keep = headers.get("connection", "").lower() != "close"
-    return Answer(status, headers, body), keep
+        return Answer(head.status, headers, await reader.read()), False
+    return Answer(head.status, headers, body), head.keep
 
 
 class NeuronClient:
@@ -64,15 +56,11 @@ class NeuronClient:
 
     def __init__(self, host: str, port: int, *, timeout: float = 60.0) -> None:
         self.host, self.port, self.timeout = host, port, timeout
-        self._idle: dict[Hashable, list[KeptConnection]] = defaultdict(list)
+        self._idle = IdleConnections()
 
     async def _connection(self, owner: Hashable) -> KeptConnection:
-        idle = self._idle[owner]
-        while idle:
-            connection = idle.pop()
-            if connection.reusable():
-                return connection
-            connection.close()
+        if (kept := self._idle.take(owner)) is not None:
+            return kept
         reader, writer = await asyncio.open_connection(self.host, self.port)
         return KeptConnection(reader, writer)
 
@@ -101,12 +89,10 @@ class NeuronClient:
                 connection.close()
             raise NoAnswer(f"{type(error).__name__}: {error}") from error
         if keep:
-            self._idle[owner].append(connection)
+            self._idle.keep(owner, connection)
         else:
             connection.close()
         return answer
 
     async def aclose(self) -> None:
-        connections = [c for idle in self._idle.values() for c in idle]
-        self._idle.clear()
-        await close_all(connections)
+        await self._idle.close()

@@ -2,9 +2,10 @@
 
 Every upload URL first asks S3 whether its object is already there, and a miner's burst
 asks once per list entry. Through httpx such a HEAD cost ~850 µs of the worker's CPU;
-written and read here it costs ~65 µs: a HEAD answer is a status line and headers, never
-a body. A host that a proxy setting covers (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY,
-as httpx and botocore read them) is asked through httpx, which speaks to proxies.
+written and read here it costs 110-150 µs, deadlines and connection bookkeeping
+included: a HEAD answer is a status line and headers, never a body. A host that a proxy
+setting covers (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, as httpx and botocore read
+them) is asked through httpx, which speaks to proxies.
 """
 
 from __future__ import annotations
@@ -12,19 +13,17 @@ from __future__ import annotations
 import asyncio
 import ssl
 import urllib.request
-from collections import defaultdict
 from urllib.parse import SplitResult, urlsplit
 
 import httpx2
 
-from app.kept_connections import KeptConnection, close_all
-from app.storage.presign import signed_host
+from app.kept_connections import IdleConnections, KeptConnection, read_head
+from app.storage.presign import DEFAULT_PORTS, signed_host
 
 CONNECT_SECONDS = 3.0
 READ_SECONDS = 5.0
 MAX_CONNECTIONS = 64
 MAX_IDLE_PER_ORIGIN = 32
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]  # scheme, host, port
 
@@ -41,20 +40,6 @@ def proxied(parts: SplitResult) -> bool:
     return not urllib.request.proxy_bypass_environment(parts.hostname or "")
 
 
-def _read_status(head: bytes) -> tuple[int, bool]:
-    """The status of a response head, and whether its connection may carry another."""
-    status_line, _, rest = head.partition(b"\r\n")
-    version, status, *_ = status_line.split(b" ", 2)
-    if not version.startswith(b"HTTP/1."):
-        raise StorageUnreachable(f"not an HTTP/1 answer: {status_line[:40]!r}")
-    keep = version == b"HTTP/1.1"
-    for line in rest.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"connection":
-            keep = value.strip().lower() != b"close"
-    return int(status), keep
-
-
 class StorageHeads:
     """Sends HEAD requests to presigned URLs; at most MAX_CONNECTIONS at once."""
 
@@ -63,7 +48,7 @@ class StorageHeads:
     ) -> None:
         self.connect_seconds = connect_seconds
         self.read_seconds = read_seconds
-        self._idle: dict[Origin, list[KeptConnection]] = defaultdict(list)
+        self._idle = IdleConnections(per_key=MAX_IDLE_PER_ORIGIN)
         self._direct: dict[Origin, bool] = {}
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
         self._tls: ssl.SSLContext | None = None
@@ -81,7 +66,7 @@ class StorageHeads:
             return await self._status_through_proxy(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request = (
-            f"HEAD {target} HTTP/1.1\r\nHost: {signed_host(url)}\r\n"
+            f"HEAD {target} HTTP/1.1\r\nHost: {signed_host(parts)}\r\n"
             "User-Agent: s3-auth-server\r\n\r\n"
         ).encode("latin-1")
         try:
@@ -108,12 +93,8 @@ class StorageHeads:
     async def _connection(
         self, origin: Origin, *, fresh: bool = False
     ) -> tuple[KeptConnection, bool]:
-        idle = self._idle[origin]
-        while idle and not fresh:
-            connection = idle.pop()
-            if connection.reusable():
-                return connection, True
-            connection.close()
+        if not fresh and (kept := self._idle.take(origin)) is not None:
+            return kept, True
         scheme, host, port = origin
         try:
             async with asyncio.timeout(self.connect_seconds):
@@ -128,7 +109,7 @@ class StorageHeads:
         try:
             async with asyncio.timeout(self.read_seconds):
                 connection.writer.write(request)
-                status, keep = _read_status(await connection.reader.readuntil(b"\r\n\r\n"))
+                head = read_head(await connection.reader.readuntil(b"\r\n\r\n"))
         except (ConnectionError, asyncio.IncompleteReadError):
             connection.close()
             raise
@@ -139,12 +120,11 @@ class StorageHeads:
             # Cancelled mid-answer: the rest of it would be read as the next answer.
             connection.close()
             raise
-        idle = self._idle[origin]
-        if keep and len(idle) < MAX_IDLE_PER_ORIGIN:
-            idle.append(connection)
+        if head.keep:
+            self._idle.keep(origin, connection)
         else:
             connection.close()
-        return status
+        return head.status
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:
@@ -164,8 +144,6 @@ class StorageHeads:
             raise StorageUnreachable(f"no answer from S3: {type(error).__name__}") from None
 
     async def aclose(self) -> None:
-        connections = [c for idle in self._idle.values() for c in idle]
-        self._idle.clear()
-        await close_all(connections)
+        await self._idle.close()
         if self._through_proxy is not None:
             await self._through_proxy.aclose()

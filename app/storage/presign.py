@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from botocore.client import BaseClient
 
@@ -21,6 +21,7 @@ from app.errors import Unavailable
 from app.storage.sigv4 import UNSIGNED_PAYLOAD, Signer, encode, encode_key
 
 POLICY_EXPIRATION = "%Y-%m-%dT%H:%M:%SZ"
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +42,12 @@ class Addressing:
     region: str
 
 
-def signed_host(url: str) -> str:
+def signed_host(parts: SplitResult) -> str:
     """The Host header value botocore signs: lowercase host, port only when not default."""
-    parts = urlsplit(url)
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+    if parts.port is not None and parts.port != DEFAULT_PORTS.get(parts.scheme):
         host = f"{host}:{parts.port}"
     return host
 
@@ -67,7 +67,7 @@ def addressing_of(client: BaseClient, bucket: str) -> Addressing:
     credential = parse_qs(get.query)["X-Amz-Credential"][0]
     return Addressing(
         origin=f"{get.scheme}://{get.netloc}",
-        host=signed_host(get.geturl()),
+        host=signed_host(get),
         bucket_path=listing.path,
         object_path=get.path[: -len(probe_key)],
         post_url=post_url,

@@ -363,6 +363,15 @@ def render(result: dict[str, Any]) -> str:
         f"{floor['idle_core_percent']}% of a core: "
         f"{floor['floor_cpu_seconds_per_simulated_hour']} s per simulated hour for the hour's "
         "requests if every one cost what /livez does",
+    ]
+    if "bare_cpu_seconds_per_simulated_hour" in floor:
+        lines.append(
+            f"the barest Python server (bench/bare_server.py: asyncio, one Redis round trip, "
+            f"no framework or signature) at this rate: {floor['bare_cpu_us_at_rate']} µs each "
+            f"({floor['bare_cpu_us_back_to_back']} µs back to back): "
+            f"{floor['bare_cpu_seconds_per_simulated_hour']} s per simulated hour"
+        )
+    lines += [
         f"driver lag p99 (calls sent late against the schedule): "
         f"{result['driver_lag_p99_seconds']} s",
     ]
@@ -447,6 +456,7 @@ def main(argv: list[str]) -> int:
             rate=planned / (args.minutes * 60 / args.compress),
             requests_per_hour=round(planned * 60 / args.minutes),
             compress=args.compress,
+            redis_port=redis.port,
         )
         start_at = time.time() + START_DELAY_SECONDS
         shares = [

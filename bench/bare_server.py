@@ -35,10 +35,9 @@ class RedisLink(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
-        self.pending += data
-        replies = self.pending.count(b"\r\n")  # an INCR's reply is one line
-        self.pending = self.pending[self.pending.rfind(b"\r\n") + 2 :] if replies else self.pending
-        for _ in range(replies):
+        # An INCR's reply is one line; the last piece is an unfinished one (or empty).
+        *replies, self.pending = (self.pending + data).split(b"\r\n")
+        for _ in replies:
             client = self.owed.popleft()
             if not client.is_closing():
                 client.write(ANSWER)
@@ -66,9 +65,8 @@ class HttpClient(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
-        self.pending += data
-        while (end := self.pending.find(HEAD_END)) >= 0:
-            self.pending = self.pending[end + len(HEAD_END) :]
+        *requests, self.pending = (self.pending + data).split(HEAD_END)
+        for _ in requests:
             self.redis.ask(self.transport)
 
 
